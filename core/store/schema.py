@@ -1,0 +1,273 @@
+"""The SQL schema, one SQLAlchemy Core table per stored kind.
+
+Alembic migrations produce exactly this schema (a test compares them). Datetimes are
+stored in UTC; statuses are the status machine's strings, ``""`` meaning "waiting in
+the outbox".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use aware UTC times")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _created() -> Column[dt.datetime]:
+    return Column("created_at", UTCDateTime(), nullable=False)
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, server_default=""),
+    Column("email", String(320), nullable=False, server_default=""),
+    Column("role", String(32), nullable=False),
+    Column("language", String(16), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("password_hash", String(255), nullable=True),
+    _created(),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    _id(),
+    Column("external_id", String(200), nullable=True, unique=True),
+    Column("first_name", String(200), nullable=False, server_default=""),
+    Column("last_name", String(200), nullable=False, server_default=""),
+    Column("language", String(16), nullable=False, server_default=""),
+    Column("organisation", String(200), nullable=False, server_default=""),
+    Column("address_line1", String(300), nullable=False, server_default=""),
+    Column("address_line2", String(300), nullable=False, server_default=""),
+    Column("postal_code", String(32), nullable=False, server_default=""),
+    Column("city", String(200), nullable=False, server_default=""),
+    Column("department", String(100), nullable=False, server_default=""),
+    Column("region", String(100), nullable=False, server_default=""),
+    Column("country", String(100), nullable=False, server_default=""),
+    Column("attributes", JSON, nullable=False),
+    Column("opted_out", Boolean, nullable=False, server_default=false()),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_contacts_name", "last_name", "first_name"),
+)
+
+contact_means = Table(
+    "contact_means",
+    metadata,
+    _id(),
+    Column("contact_id", Integer, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(320), nullable=False),
+    Column("verified", Boolean, nullable=False, server_default=false()),
+    Column("preference", Integer, nullable=False, server_default=text("0")),
+    Column("failing", Boolean, nullable=False, server_default=false()),
+    UniqueConstraint("contact_id", "kind", "value", name="uq_contact_means_contact_kind_value"),
+    Index("ix_contact_means_value", "value"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    _created(),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Integer, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("group_id", "contact_id"),
+    Index("ix_group_members_contact", "contact_id"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("year", Integer, nullable=True),
+    Column("contract_types", JSON, nullable=False),
+    Column("referent_user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    _id(),
+    Column("title", String(300), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True),
+    Column("category", String(100), nullable=False),
+    Column("requires_confirmation", Boolean, nullable=False),
+    Column("state", String(32), nullable=False),
+    # messages, reminder offsets, escalation plan and target: the alert's spec as JSON
+    Column("spec", JSON, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Index("ix_alerts_updated_at", "updated_at"),
+)
+
+alert_contacts = Table(
+    "alert_contacts",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Integer, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    # the means this contact could not be reached by for want of an address, e.g. "call,sms"
+    Column("missing", String(200), nullable=False, server_default=""),
+    PrimaryKeyConstraint("alert_id", "contact_id"),
+    Index("ix_alert_contacts_contact", "contact_id"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    _id(),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
+    Column("contact_id", Integer, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("means", String(32), nullable=False),
+    Column("channel", String(100), nullable=False, server_default=""),
+    Column("address", String(320), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("round", Integer, nullable=False, server_default=text("0")),
+    Column("status", String(32), nullable=False, server_default=""),
+    Column("reached", Boolean, nullable=True),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("provider_ref", String(200), nullable=True),
+    Column("tries", Integer, nullable=False, server_default=text("0")),
+    Column("anomalies", Integer, nullable=False, server_default=text("0")),
+    _created(),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("completed_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    # dispatch lease: which process holds the attempt, and until when
+    Column("claimed_by", String(100), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    Index("ix_attempts_alert_contact", "alert_id", "contact_id"),
+    Index("ix_attempts_alert_means_status", "alert_id", "means", "status"),
+    Index("ix_attempts_provider_ref", "channel", "provider_ref"),
+    Index("ix_attempts_status_due", "status", "due_at"),
+    Index("ix_attempts_created_at", "created_at"),
+)
+
+status_events = Table(
+    "status_events",
+    metadata,
+    _id(),
+    Column("attempt_id", Integer, ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("source", String(100), nullable=False, server_default=""),
+    Column("data", JSON, nullable=False),
+    # why the status machine refused the event ("" when applied, absorbed or a duplicate)
+    Column("anomaly", Text, nullable=False, server_default=""),
+    Index("ix_status_events_attempt", "attempt_id"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    _id(),
+    Column("kind", String(64), nullable=False),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Column("claimed_by", String(100), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    _created(),
+    Index("ix_timers_due", "done_at", "due_at"),
+)
+
+recontacts = Table(
+    "recontacts",
+    metadata,
+    _id(),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("requested_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Index("ix_recontacts_alert", "alert_id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    _id(),
+    Column("contact_id", Integer, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("agent_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("assigner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("source", String(64), nullable=False),
+    Column("assigned", Boolean, nullable=False),
+    Column("conversation", String(200), nullable=False, server_default=""),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_assignments_at", "at"),
+)

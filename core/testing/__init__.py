@@ -1,0 +1,1 @@
+"""``tocsin.testing``: the conformance kit and fixtures for plugin authors' test suites."""

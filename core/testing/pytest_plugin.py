@@ -1,0 +1,26 @@
+"""The pytest plugin of the conformance kit, registered through the ``pytest11`` entry
+point so that a plugin author's test suite gets these fixtures by installing Tocsin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tocsin.clock import FakeClock
+from tocsin.store import Store
+
+
+@pytest.fixture
+def tocsin_clock() -> FakeClock:
+    """A clock that only moves when the test moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def tocsin_store(tmp_path: Path) -> Iterator[Store]:
+    """A migrated store on a fresh SQLite database in the test's temporary folder."""
+    store = Store.open(f"sqlite:///{tmp_path / 'tocsin-test.db'}", upgrade=True)
+    yield store
+    store.close()

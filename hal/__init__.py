@@ -1,0 +1,2 @@
+"""Hardware abstraction: serial transport, AT session, GSM modem drivers and profiles,
+modem pool, and the virtual modem."""
