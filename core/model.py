@@ -228,6 +228,18 @@ class Alert:
 
 
 @frozen
+class Audience:
+    """Who an alert goes to: the members of groups and contacts named one by one."""
+
+    groups: tuple[str, ...] = field(default=(), converter=_tuple)
+    contact_ids: tuple[int, ...] = field(default=(), converter=_tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups and not self.contact_ids
+
+
+@frozen
 class Attempt:
     """One message by one means to one contact, and what became of it."""
 
@@ -351,6 +363,7 @@ DOMAIN_CLASSES: tuple[type, ...] = (
     EscalationPlan,
     Campaign,
     Alert,
+    Audience,
     Attempt,
     StatusEvent,
     AttemptChange,

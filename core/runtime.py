@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tocsin.channel import StatusSink
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Config, load_config
 from tocsin.plugin_manager import PluginManager, load_plugins
@@ -35,6 +36,9 @@ class Runtime:
         self.clock = clock
         self.services: dict[str, Any] = {}
         """Objects a plugin shares with others during the run (engine, server...)."""
+        self.sink: StatusSink | None = None
+        """Where status events and inbound messages go in this process (set by the engine
+        or the status applier when they start); webhooks report through it."""
 
     @classmethod
     def open(

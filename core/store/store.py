@@ -25,7 +25,9 @@ def alembic_config(engine: Engine) -> "alembic.config.Config":  # type: ignore[n
     folder = Path(str(resources.files("tocsin.store.migrations")))
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(folder))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    cfg.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     cfg.attributes["engine"] = engine
     return cfg
 
