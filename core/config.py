@@ -75,9 +75,9 @@ class Config:
 
     data: Mapping[str, Any] = field(factory=dict)
     path: Path | None = None
-    core: CoreSettings = CoreSettings()
+    core: CoreSettings = field(factory=CoreSettings)
     reminders: tuple[dt.timedelta, ...] = DEFAULT_REMINDERS
-    reached: ReachedOptions = ReachedOptions()
+    reached: ReachedOptions = field(factory=ReachedOptions)
 
     def section(self, *names: str) -> Mapping[str, Any]:
         """The table at ``names`` (``section("channels", "mail")``), empty when absent."""

@@ -1,7 +1,8 @@
 """One cattrs converter for the whole domain: JSON-ready data and back.
 
 Datetimes become ISO 8601 strings, durations seconds, tuples lists; enums are
-``StrEnum`` values, already strings. The API, the exports and the configuration all go through :data:`converter`.
+``StrEnum`` values, already strings. The API, the exports and the configuration all
+go through :data:`converter`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from functools import cached_property
 import attrs
 from attrs import field, frozen
 
-
 PENDING = ""
 """The status of an attempt that is in the outbox, not yet handed to a channel."""
 

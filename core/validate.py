@@ -29,7 +29,7 @@ def phone_e164(value: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"{text!r} is not a phone number ({exc._msg})") from None  # noqa: SLF001
+        raise ValidationError(f"{text!r} is not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(f"{text!r} is not a valid phone number for region {region}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -58,7 +58,9 @@ class Alerts:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def insert(self, alert: Alert, *, now: dt.datetime | None = None, conn: Connection | None = None) -> Alert:
+    def insert(
+        self, alert: Alert, *, now: dt.datetime | None = None, conn: Connection | None = None
+    ) -> Alert:
         """Store a new alert; returns it with its id and timestamps."""
         if conn is None:
             with self.engine.begin() as own:
@@ -135,8 +137,5 @@ class Alerts:
 
     def audience_size(self, alert_id: int) -> int:
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(alert_contacts).where(alert_contacts.c.alert_id == alert_id)
-                ).scalar_one()
-            )
+            query = select(func.count()).select_from(alert_contacts)
+            return int(conn.execute(query.where(alert_contacts.c.alert_id == alert_id)).scalar_one())

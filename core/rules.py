@@ -1,0 +1,220 @@
+"""The rules of an alert, as pure functions of the alert, its attempts and the clock.
+
+The engine schedules what these functions decide; the reports and the conformance kit
+use the same functions, so all three agree by construction.
+
+- An attempt is *reached* (True) when its status counts as reached under the policy,
+  *not reached* (False) when its status is terminal otherwise, and *in progress* (None)
+  while it can still change.
+- A contact is *contacted* when any of its attempts is reached; else *in progress* when
+  any attempt is in progress; else *not contacted* (which includes a contact the alert
+  could not attempt at all, for want of an address).
+- Reminders: at each offset after the initial send (30 min and 1 h by default), every
+  contact not yet reached is attempted again, by every means of the alert — except a
+  means whose latest attempt is still waiting in the outbox.
+- Recontact: only once every reminder has been sent; immediate; only contacts not yet
+  reached at that moment; recorded and final.
+- Escalation: an ordered plan of steps repeated for a number of cycles; a step targets
+  only contacts not yet reached when it falls due; the alert stops early when its target
+  of confirmations is met.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from attrs import frozen
+
+from tocsin.model import Alert, AlertState, Attempt, EscalationPlan, Outcome
+from tocsin.reached import ReachedOptions, ReachedPolicy
+from tocsin.status import PENDING, StatusMachine
+
+ReachedStates = Mapping[str, frozenset[str]]
+"""The statuses that count as reached, by means, for one alert."""
+
+
+@frozen
+class OutcomeCounts:
+    """How an alert's audience splits: the pie of the statistics page."""
+
+    contacted: int = 0
+    in_progress: int = 0
+    not_contacted: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.contacted + self.in_progress + self.not_contacted
+
+    def share(self, outcome: Outcome) -> float:
+        value = {
+            Outcome.CONTACTED: self.contacted,
+            Outcome.IN_PROGRESS: self.in_progress,
+            Outcome.NOT_CONTACTED: self.not_contacted,
+        }[outcome]
+        return value / self.total if self.total else 0.0
+
+
+def reached_states(
+    alert: Alert,
+    machines: Mapping[str, StatusMachine],
+    policy: ReachedPolicy,
+    options: ReachedOptions,
+) -> dict[str, frozenset[str]]:
+    """For each means of ``alert``, the statuses that count as reached."""
+    return {
+        means: policy.reached(machines[means], alert.category, options)
+        for means in alert.means
+        if means in machines
+    }
+
+
+def attempt_reached(status: str, machine: StatusMachine, reached: frozenset[str]) -> bool | None:
+    """True (reached), False (terminal, not reached) or None (still in progress)."""
+    if status in reached:
+        return True
+    if status != PENDING and machine.is_terminal(status):
+        return False
+    return None
+
+
+def contact_outcome(flags: Iterable[bool | None]) -> Outcome:
+    """A contact's outcome from the reached flags of its attempts (by every means)."""
+    in_progress = False
+    for flag in flags:
+        if flag is True:
+            return Outcome.CONTACTED
+        if flag is None:
+            in_progress = True
+    return Outcome.IN_PROGRESS if in_progress else Outcome.NOT_CONTACTED
+
+
+def outcomes(audience: Iterable[int], attempts: Iterable[Attempt]) -> dict[int, Outcome]:
+    """Each audience member's outcome, from attempts whose ``reached`` flag is set."""
+    flags: dict[int, list[bool | None]] = defaultdict(list)
+    for attempt in attempts:
+        flags[attempt.contact_id].append(attempt.reached)
+    return {cid: contact_outcome(flags.get(cid, ())) for cid in audience}
+
+
+def count_outcomes(by_contact: Mapping[int, Outcome]) -> OutcomeCounts:
+    values = list(by_contact.values())
+    return OutcomeCounts(
+        contacted=values.count(Outcome.CONTACTED),
+        in_progress=values.count(Outcome.IN_PROGRESS),
+        not_contacted=values.count(Outcome.NOT_CONTACTED),
+    )
+
+
+def unreached(by_contact: Mapping[int, Outcome]) -> list[int]:
+    """Contacts not yet reached (not contacted, or still in progress), in id order."""
+    return sorted(cid for cid, o in by_contact.items() if o is not Outcome.CONTACTED)
+
+
+# -- reminders ----------------------------------------------------------------------------
+
+
+def reminder_offsets(alert: Alert, default: Sequence[dt.timedelta]) -> tuple[dt.timedelta, ...]:
+    """The alert's reminder offsets: its own, else its category's, else the default."""
+    if alert.plan is not None:
+        return ()  # an escalation plan replaces the reminders
+    if alert.reminder_offsets is not None:
+        return tuple(alert.reminder_offsets)
+    if alert.category.reminder_offsets is not None:
+        return tuple(alert.category.reminder_offsets)
+    return tuple(default)
+
+
+def reminders_due(
+    alert: Alert, offsets: Sequence[dt.timedelta], rounds_done: int, now: dt.datetime
+) -> list[int]:
+    """Reminder rounds (1-based) that are due at ``now`` and not yet sent."""
+    if alert.sent_at is None or alert.state not in (AlertState.SENDING, AlertState.SENT):
+        return []
+    return [
+        number
+        for number, offset in enumerate(offsets, start=1)
+        if number > rounds_done and alert.sent_at + offset <= now
+    ]
+
+
+def reminder_targets(
+    alert: Alert, by_contact: Mapping[int, Outcome], attempts: Iterable[Attempt]
+) -> list[tuple[int, str]]:
+    """``(contact, means)`` pairs a reminder attempts now: every means of the alert for
+    every contact not yet reached, except a means whose latest attempt is still waiting
+    in the outbox."""
+    latest: dict[tuple[int, str], Attempt] = {}
+    for attempt in attempts:
+        key = (attempt.contact_id, attempt.means)
+        if key not in latest or (attempt.id or 0) > (latest[key].id or 0):
+            latest[key] = attempt
+    targets = []
+    for cid in unreached(by_contact):
+        for means in alert.means:
+            last = latest.get((cid, means))
+            if last is None or last.status != PENDING:
+                targets.append((cid, means))
+    return targets
+
+
+# -- recontact ----------------------------------------------------------------------------
+
+
+def recontact_refusal(
+    alert: Alert, offsets: Sequence[dt.timedelta], rounds_done: int
+) -> str | None:
+    """Why a recontact is not allowed now, or None when it is."""
+    if alert.state in (AlertState.DRAFT, AlertState.CANCELLED):
+        return f"the alert is {alert.state}"
+    if alert.sent_at is None:
+        return "the alert has not been sent"
+    if rounds_done < len(offsets):
+        return (
+            f"the automatic reminders are not all sent yet ({rounds_done} of {len(offsets)}); "
+            "recontact comes after them"
+        )
+    return None
+
+
+def recontact_targets(by_contact: Mapping[int, Outcome]) -> list[int]:
+    """The contacts a recontact attempts: those not yet reached at that moment."""
+    return unreached(by_contact)
+
+
+# -- escalation ---------------------------------------------------------------------------
+
+
+@frozen
+class StepDue:
+    """One escalation step that has fallen due."""
+
+    cycle: int
+    step: int
+    means: str
+    at: dt.datetime
+
+
+def escalation_schedule(plan: EscalationPlan, started: dt.datetime) -> list[StepDue]:
+    """Every step of ``plan`` with the time it falls due, in order."""
+    return sorted(
+        (
+            StepDue(cycle, index, step.means, started + cycle * plan.cycle_interval + step.after)
+            for cycle in range(plan.cycles)
+            for index, step in enumerate(plan.steps)
+        ),
+        key=lambda s: (s.at, s.cycle, s.step),
+    )
+
+
+def escalation_due(
+    plan: EscalationPlan, started: dt.datetime, done: int, now: dt.datetime
+) -> list[StepDue]:
+    """Steps due at ``now`` beyond the first ``done`` already run."""
+    return [s for s in escalation_schedule(plan, started)[done:] if s.at <= now]
+
+
+def target_met(alert: Alert, contacted: int) -> bool:
+    """Whether the alert-level target ("stop when 50 have confirmed") is reached."""
+    return alert.target_confirmations is not None and contacted >= alert.target_confirmations
