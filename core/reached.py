@@ -5,7 +5,8 @@ documented rules:
 
 - a category that requires confirmation counts a call only when it is *confirmed*
   (a merely *completed* call is not reached);
-- ``count_voicemail = true`` counts a call left on voicemail as reached (off by default);
+- ``count_voicemail = true`` counts a call left on voicemail as reached (off by default;
+  never in a category that requires confirmation, since a voicemail cannot press 1);
 - ``count_sms_sent = true`` counts an SMS *sent* without a delivery report (off by
   default: with delivery reports on, *received* is the proof);
 - ``count_email_sent = true`` counts an e-mail *sent* (on by default: most mail servers
@@ -49,9 +50,12 @@ def default_reached(
 ) -> frozenset[str]:
     """The default policy (see the module documentation)."""
     states = set(machine.reached)
-    if category.requires_confirmation and "confirmed" in machine.states:
+    confirming = category.requires_confirmation and "confirmed" in machine.states
+    if confirming:
         states = {"confirmed"}
-    if machine.means == "call" and options.count_voicemail and "voicemail" in machine.states:
+    # A voicemail cannot press 1: it never counts when the category requires confirmation.
+    voicemail = machine.means == "call" and "voicemail" in machine.states
+    if voicemail and options.count_voicemail and not confirming:
         states.add("voicemail")
     if machine.means == "sms" and options.count_sms_sent and "sent" in machine.states:
         states.add("sent")

@@ -106,6 +106,12 @@ class StatusMachine:
         unreachable = known - self._reachable_from_pending()
         if unreachable:
             problems.append(f"states {sorted(unreachable)} cannot be reached from {self.initial!r}")
+        if looping := sorted(s for s in known if s in self._reachable_from(s)):
+            problems.append(f"states {looping} can follow themselves (a cycle); statuses only move forward")
+        if stuck := sorted(
+            s for s in known - set(self.terminal) if not self._reachable_from(s) & self.terminal
+        ):
+            problems.append(f"states {stuck} lead to no terminal state")
         if problems:
             raise ValueError(f"status machine {self.means!r} is invalid: " + "; ".join(problems))
 
@@ -167,7 +173,7 @@ class StatusMachine:
             return Decision(Verdict.DUPLICATE, status)
         if self.leads_to(current, status):
             return Decision(Verdict.APPLY, status)
-        if current != PENDING and (self.leads_to(status, current) or status == self.initial):
+        if current != PENDING and self.leads_to(status, current):
             return Decision(Verdict.ABSORB, status, f"{status!r} is implied by {current!r}")
         if current in self.terminal:
             return Decision(
@@ -191,6 +197,7 @@ def describe(machine: StatusMachine) -> dict[str, object]:
     """A JSON-ready description of ``machine`` (for the CLI, the API and the docs)."""
     return {
         "means": machine.means,
+        "description": machine.description,
         "initial": machine.initial,
         "entry": sorted({machine.initial} | machine.entry),
         "states": [
@@ -204,6 +211,8 @@ def describe(machine: StatusMachine) -> dict[str, object]:
             }
             for s in machine.states
         ],
+        "terminal": [s for s in machine.states if s in machine.terminal],
+        "reached": [s for s in machine.states if s in machine.reached],
         "address_kinds": list(machine.address_kinds),
     }
 
