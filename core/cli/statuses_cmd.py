@@ -19,19 +19,27 @@ from tocsin.status import describe
 @pass_state
 def command(state: CliState, means: str | None, as_json: bool) -> None:
     """Print the status machine of MEANS (or of every means): states, transitions,
-    terminal states and which count as reached."""
+    terminal states and which count as reached under the configured policy (for a
+    regular category and for one that requires confirmation)."""
     registry = build_registry(state.pm)
     machines = [registry.machine(means)] if means else [
         e.value for _, e in sorted(registry.status_machines.items())
     ]
     policy = registry.reached_policy(state.config.reached.policy)
+    regular, confirming = Category("general"), Category("confirm", requires_confirmation=True)
     if as_json:
-        click.echo(json.dumps([describe(m) for m in machines], indent=2))
+        data = []
+        for machine in machines:
+            item = describe(machine)
+            for key, category in (("counted_reached", regular), ("counted_reached_confirmation", confirming)):
+                counted = policy.reached(machine, category, state.config.reached)
+                item[key] = [s for s in machine.states if s in counted]
+            data.append(item)
+        click.echo(json.dumps(data, indent=2))
         return
     for machine in machines:
-        reached = policy.reached(machine, Category("general"), state.config.reached)
-        confirmed = policy.reached(machine, Category("confirm", requires_confirmation=True),
-                                   state.config.reached)
+        reached = policy.reached(machine, regular, state.config.reached)
+        confirmed = policy.reached(machine, confirming, state.config.reached)
         table = Table(title=f"{machine.means}: {machine.description}", title_justify="left")
         for col in ("state", "terminal", "reached", "reached (confirmation)", "next"):
             table.add_column(col)
