@@ -184,7 +184,9 @@ class ChannelSettings:
     """What ``ChannelType.build`` receives: one ``[channels.<name>]`` section.
 
     ``options`` holds the section's keys (secrets already resolved from the
-    environment); ``data_dir`` is where the channel may keep files.
+    environment); ``data_dir`` is where the channel may keep files. ``hooks`` is the plugin
+    manager's hook relay (``runtime.pm.hook``), through which a channel calls extension
+    hooks such as ``tocsin_scan_message``; ``None`` when a channel is built alone.
     """
 
     name: str
@@ -193,6 +195,7 @@ class ChannelSettings:
     clock: Clock = field(factory=SystemClock)
     data_dir: Path = field(default=Path("."))
     base_url: str = ""
+    hooks: Any = None
 
 
 @frozen

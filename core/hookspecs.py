@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tocsin.reached import ReachedPolicy
     from tocsin.report import Exporter, Report
     from tocsin.runtime import Runtime
+    from tocsin.scan import ScanFinding, ScanPart
     from tocsin.status import StatusMachine
 
 PROJECT = "tocsin"
@@ -134,6 +135,26 @@ def tocsin_server_routes(runtime: Runtime) -> Sequence[Any]:
         (Litestar); each declares the right it needs.
 
     All results are collected.
+    """
+
+
+@hookspec
+def tocsin_scan_message(
+    channel: str, parts: Sequence[ScanPart]
+) -> Awaitable[ScanFinding | None] | ScanFinding | None:
+    """Called when a channel is about to send content (an e-mail's text, HTML and
+    attachments), to let content scanners (ClamAV, a policy filter) refuse it.
+
+    :param channel: the name of the channel instance sending (``[channels.<name>]``).
+    :param parts: the :class:`tocsin.scan.ScanPart` of the message (name, content type,
+        decoded bytes), in message order.
+    :return: a :class:`tocsin.scan.ScanFinding` when a part must not be sent, ``None``
+        when the scanner finds nothing (or is not configured), or an awaitable of either.
+        Raise :class:`tocsin.scan.ScanError` when the scan could not be done: the channel
+        then does not send the message unscanned (it reports a temporary failure).
+
+    All implementations are called and awaited; any finding refuses the message (an
+    e-mail becomes *rejected* with the finding as its reason).
     """
 
 

@@ -1,0 +1,240 @@
+"""A local mail server for demos and tests: an SMTP sink that bounces some addresses.
+
+``start_demo_mail()`` starts, in the running event loop, an aiosmtpd server that
+advertises DSN, takes every message, keeps it in memory, and after each message sends back
+real RFC 3464 reports to the message's return path (the channel's bounce receiver): a
+*failed* report (5.1.1, unknown user) for recipients chosen by ``bounce_when`` (by default
+local parts starting with ``bounce``), and a *delivered* report for the others when the
+sender asked for one (``NOTIFY=SUCCESS``). Nothing leaves the machine: reports go to
+``bounce_to``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.utils
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from typing import Any
+
+import aiosmtplib
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+from attrs import field, frozen
+
+log = logging.getLogger(__name__)
+
+DSN_MAIL_PARAMS = ("RET", "ENVID")
+DSN_RCPT_PARAMS = ("NOTIFY", "ORCPT")
+
+
+@frozen
+class Received:
+    """One message as the demo server received it."""
+
+    mail_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+    peer: str = ""
+    tls: bool = False
+    authenticated: bool = False
+
+    @property
+    def message(self) -> email.message.Message:
+        return email.message_from_bytes(self.data)
+
+
+def _split_params(arg: str, names: tuple[str, ...]) -> tuple[str, list[str]]:
+    """``arg`` without the DSN parameters (aiosmtpd does not know them), and those."""
+    kept, dsn = [], []
+    for word in arg.split(" "):
+        if word.split("=", 1)[0].upper() in names:
+            dsn.append(word)
+        else:
+            kept.append(word)
+    return " ".join(kept), dsn
+
+
+class DsnSMTP(SMTPServer):
+    """aiosmtpd's server, advertising and accepting the DSN extension (RFC 3461)."""
+
+    async def smtp_EHLO(self, hostname: str) -> None:  # noqa: N802 - aiosmtpd's naming
+        original_push = self.push
+
+        async def push(status: str) -> None:
+            if status.startswith("250 ") and not getattr(self, "_dsn_said", False):
+                self._dsn_said = True
+                await original_push("250-DSN")
+            await original_push(status)
+
+        self._dsn_said = False
+        self.push = push  # type: ignore[method-assign]
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            self.push = original_push  # type: ignore[method-assign]
+
+    async def smtp_MAIL(self, arg: str | None) -> None:  # noqa: N802
+        if arg is not None:
+            arg, self._dsn_mail = _split_params(arg, DSN_MAIL_PARAMS)
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802
+        if arg is not None:
+            arg, dsn = _split_params(arg, DSN_RCPT_PARAMS)
+            self._dsn_rcpt = getattr(self, "_dsn_rcpt", []) + dsn
+        await super().smtp_RCPT(arg)
+
+    def _set_rset_state(self) -> None:
+        super()._set_rset_state()
+        self._dsn_mail: list[str] = []
+        self._dsn_rcpt: list[str] = []
+
+
+def build_dsn(received: Received, recipient: str, *, action: str, status: str,
+              diagnostic: str, reporting_mta: str = "demo.tocsin.invalid") -> EmailMessage:
+    """An RFC 3464 report about ``recipient`` of ``received``, addressed to its sender."""
+    envid = next((o.split("=", 1)[1] for o in received.mail_options
+                  if o.upper().startswith("ENVID=")), "")
+    report = EmailMessage()
+    report["From"] = f"Mail Delivery System <MAILER-DAEMON@{reporting_mta}>"
+    report["To"] = received.mail_from
+    report["Subject"] = ("Delivery Status Notification (Failure)" if action == "failed"
+                         else "Delivery Status Notification (Success)")
+    report["Date"] = email.utils.formatdate()
+    report["Message-ID"] = email.utils.make_msgid(domain=reporting_mta)
+    human = (f"Your message to {recipient} could not be delivered: {diagnostic}"
+             if action == "failed" else f"Your message to {recipient} was delivered.")
+    report.set_content(human + "\n")
+    report.make_mixed()
+    per_message = f"Reporting-MTA: dns; {reporting_mta}\n" + (
+        f"Original-Envelope-Id: {envid}\n" if envid else "")
+    per_recipient = (f"Final-Recipient: rfc822; {recipient}\nAction: {action}\n"
+                     f"Status: {status}\n")
+    if diagnostic:
+        per_recipient += f"Diagnostic-Code: smtp; {diagnostic}\n"
+    status_part = email.message.Message()
+    status_part.set_type("message/delivery-status")
+    status_part.set_payload(per_message + "\n" + per_recipient)
+    report.attach(status_part)
+    headers_part = email.message.Message()
+    headers_part.set_type("text/rfc822-headers")
+    original = received.message
+    headers_part.set_payload("".join(f"{k}: {v}\n" for k, v in original.items()))
+    report.attach(headers_part)
+    report.replace_header("Content-Type", report["Content-Type"].replace(
+        "multipart/mixed", "multipart/report"))
+    report.set_param("report-type", "delivery-status")
+    return report
+
+
+def _default_bounce_when(recipient: str) -> bool:
+    return recipient.split("@", 1)[0].lower().startswith("bounce")
+
+
+@frozen
+class DemoMail:
+    """A running demo server: where it listens, what it got, how to stop it."""
+
+    server: asyncio.base_events.Server
+    received: list[Received] = field(factory=list)
+    reports_sent: list[tuple[str, str]] = field(factory=list)
+    tasks: set[asyncio.Task[None]] = field(factory=set)
+
+    @property
+    def host(self) -> str:
+        return str(self.server.sockets[0].getsockname()[0])
+
+    @property
+    def port(self) -> int:
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def settle(self) -> None:
+        """Wait until every report due so far has been sent."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        await self.settle()
+        self.server.close()
+        with suppress(Exception):
+            await asyncio.wait_for(self.server.wait_closed(), 2)
+
+
+class _Sink:
+    def __init__(self, bounce_when: Callable[[str], bool],
+                 bounce_to: tuple[str, int] | None) -> None:
+        self.bounce_when = bounce_when
+        self.bounce_to = bounce_to
+        self.demo: DemoMail | None = None
+
+    async def handle_DATA(self, server: DsnSMTP, session: Session,  # noqa: N802
+                          envelope: Envelope) -> str:
+        assert self.demo is not None
+        data = envelope.original_content or b""
+        received = Received(
+            mail_from=str(envelope.mail_from),
+            recipients=tuple(envelope.rcpt_tos),
+            data=data if isinstance(data, bytes) else data.encode(),
+            mail_options=tuple(getattr(server, "_dsn_mail", ())),
+            rcpt_options=tuple(getattr(server, "_dsn_rcpt", ())),
+            peer=str(session.peer),
+            tls=session.ssl is not None,
+            authenticated=bool(session.authenticated),
+        )
+        self.demo.received.append(received)
+        if self.bounce_to is not None and received.mail_from:
+            for rcpt in received.recipients:
+                task = asyncio.get_running_loop().create_task(self._report(received, rcpt))
+                self.demo.tasks.add(task)
+                task.add_done_callback(self.demo.tasks.discard)
+        return "250 OK"
+
+    async def _report(self, received: Received, rcpt: str) -> None:
+        assert self.bounce_to is not None and self.demo is not None
+        if self.bounce_when(rcpt):
+            report = build_dsn(received, rcpt, action="failed", status="5.1.1",
+                               diagnostic="550 5.1.1 <%s>: user unknown" % rcpt)
+        elif any("SUCCESS" in o.upper() for o in received.rcpt_options):
+            report = build_dsn(received, rcpt, action="delivered", status="2.0.0", diagnostic="")
+        else:
+            return
+        host, port = self.bounce_to
+        try:
+            await aiosmtplib.send(report.as_bytes(policy=SMTP_POLICY), sender="",
+                                  recipients=[received.mail_from], hostname=host, port=port,
+                                  start_tls=False, use_tls=False, timeout=10)
+            self.demo.reports_sent.append((rcpt, str(report["Subject"])))
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            log.warning("demo mail: could not return a report for %s: %s", rcpt, exc)
+
+
+async def start_demo_mail(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    bounce_to: tuple[str, int] | None = None,
+    bounce_when: Callable[[str], bool] = _default_bounce_when,
+    server_options: dict[str, Any] | None = None,
+    handler: Any = None,
+) -> DemoMail:
+    """Start the demo server in the running loop (see the module docs).
+
+    ``server_options`` go to aiosmtpd's ``SMTP`` (``tls_context``, ``require_starttls``,
+    ``authenticator``...); ``handler`` replaces the sink (tests script refusals with it).
+    """
+    sink = _Sink(bounce_when, bounce_to)
+    options = {"hostname": "demo.tocsin.invalid", "enable_SMTPUTF8": True, **(server_options or {})}
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: DsnSMTP(handler or sink, **options), host, port)
+    demo = DemoMail(server)
+    sink.demo = demo
+    if handler is not None and hasattr(handler, "bind"):
+        handler.bind(demo)
+    return demo

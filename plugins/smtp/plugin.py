@@ -1,0 +1,52 @@
+"""The ``smtp`` plugin: registers the e-mail channel, its open-tracking route, and marks
+addresses failing after a hard bounce. Registered through the ``tocsin`` entry points
+like any third-party plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tocsin.channel import ChannelType
+from tocsin.hookspecs import hookimpl
+from tocsin.model import AttemptChange
+from tocsin.plugins.smtp.channel import MEANS, build_channel
+from tocsin.plugins.smtp.tracking import pixel_route, tracking_secrets
+
+REBOUND = "rebound"
+
+SMTP = ChannelType(
+    name="smtp",
+    means=MEANS,
+    build=build_channel,
+    description="E-mail through SMTP servers (pooled, failover), with bounce and complaint "
+    "intake and optional open tracking.",
+)
+
+
+@hookimpl
+def tocsin_register_channels() -> list[ChannelType]:
+    return [SMTP]
+
+
+@hookimpl
+def tocsin_server_routes(runtime: Any) -> list[Any]:
+    secrets = tracking_secrets(runtime.config.channels)
+    return [pixel_route(runtime, secrets)] if secrets else []
+
+
+def failing_addresses(runtime: Any, changes: Sequence[AttemptChange]) -> list[str]:
+    """Addresses of the e-mail attempts in ``changes`` that have just rebounded."""
+    ids = [c.attempt_id for c in changes if c.means == MEANS and c.new_status == REBOUND]
+    if not ids:
+        return []
+    with runtime.store.transaction() as conn:
+        attempts = runtime.store.attempts.load(ids, conn)
+    return sorted({a.address for a in attempts.values()})
+
+
+@hookimpl
+def tocsin_attempts_changed(runtime: Any, changes: Sequence[AttemptChange]) -> None:
+    """A hard bounce marks the address failing, so later alerts skip or flag it."""
+    for address in failing_addresses(runtime, changes):
+        runtime.store.contacts.set_means_flags(address, failing=True)
