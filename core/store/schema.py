@@ -271,3 +271,109 @@ assignments = Table(
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_assignments_at", "at"),
 )
+
+# -- the reference server: sessions, API tokens, login throttling, per-campaign rights,
+# -- outbound webhooks and long operations -----------------------------------------------
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # the SHA-256 of the session secret the signed cookie carries (never the secret itself)
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("ip", String(64), nullable=False, server_default=""),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    # shown in lists so a user can tell tokens apart; the secret is only hashed
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    _id(),
+    Column("username", String(150), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_login_attempts_username_at", "username", "at"),
+    Index("ix_login_attempts_ip_at", "ip", "at"),
+)
+
+campaign_rights = Table(
+    "campaign_rights",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("can_modify", Boolean, nullable=False, server_default=false()),
+    Column("can_export", Boolean, nullable=False, server_default=false()),
+    PrimaryKeyConstraint("user_id", "campaign_id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    _id(),
+    Column("url", String(2000), nullable=False),
+    # the HMAC key deliveries are signed with (the integrator needs the same key)
+    Column("secret", String(200), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("description", String(300), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    _id(),
+    Column("webhook_id", Integer, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    # pending, delivered or failed (gave up after the last retry)
+    Column("state", String(16), nullable=False),
+    Column("tries", Integer, nullable=False, server_default=text("0")),
+    Column("next_at", UTCDateTime(), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    _created(),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Index("ix_webhook_deliveries_state_next", "state", "next_at"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    # running, done or failed
+    Column("state", String(16), nullable=False),
+    Column("done", Integer, nullable=False, server_default=text("0")),
+    Column("total", Integer, nullable=True),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("result", JSON, nullable=False),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,106 @@
+"""The application factory: the reference server as one Litestar ASGI application.
+
+``create_app(runtime)`` gathers the API, the dashboard and the routes other plugins add
+through ``tocsin_server_routes``; every route passes the guard of
+:mod:`tocsin.plugins.server.auth`. The result runs under uvicorn (``tocsin serve``) or is
+mounted in a host ASGI application (see ``docs/server.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from tocsin.errors import TocsinError
+from tocsin.plugins.server import errors
+from tocsin.plugins.server.api import contacts, groups, operations, system, users
+from tocsin.plugins.server.auth import guard, provide_context, provide_principal
+from tocsin.plugins.server.context import ServerContext
+from tocsin.plugins.server.rights import Right, need
+from tocsin.plugins.server.settings import ServerSettings, server_settings
+from tocsin.runtime import Runtime
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _flatten(results: Iterable[Sequence[Any] | None]) -> list[Any]:
+    return [route for result in results for route in (result or ())]
+
+
+def core_routes() -> list[Any]:
+    """The server's own routers: the API and the dashboard."""
+    from tocsin.plugins.server.web import pages
+
+    return [
+        contacts.router,
+        groups.router,
+        users.me_router,
+        users.users_router,
+        system.router,
+        operations.router,
+        *pages.routers(),
+        create_static_files_router("/static", [STATIC], opt=need(Right.PUBLIC),
+                                   include_in_schema=False),
+    ]
+
+
+def create_app(
+    runtime: Runtime,
+    settings: ServerSettings | None = None,
+    *,
+    debug: bool = False,
+    lifespan: Sequence[Any] = (),
+) -> Litestar:
+    """The server for ``runtime``; ``settings`` default to the ``[server]`` section."""
+    settings = settings or server_settings(runtime.config)
+    ctx = ServerContext(runtime, settings)
+    plugin_routes = _flatten(runtime.pm.hook.tocsin_server_routes(runtime=runtime))
+
+    @asynccontextmanager
+    async def server_lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await ctx.operations.wait_all()
+
+    return Litestar(
+        route_handlers=[*core_routes(), *plugin_routes],
+        guards=[guard],
+        dependencies={
+            "ctx": Provide(provide_context),
+            "principal": Provide(provide_principal),
+        },
+        exception_handlers={TocsinError: errors.tocsin_error, HTTPException: errors.http_error},
+        state=State({"tocsin": ctx}),
+        openapi_config=OpenAPIConfig(
+            title="Tocsin",
+            version="1",
+            description="Multichannel alerting: contacts, groups, alerts, attempts, reports.",
+            path="/api/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "token": SecurityScheme(type="http", scheme="bearer",
+                                            description="An API token (tcs_...)"),
+                }
+            ),
+            security=[{"token": []}],
+            use_handler_docstrings=True,
+        ),
+        lifespan=[server_lifespan, *lifespan],
+        logging_config=LoggingConfig(log_exceptions="debug" if debug else "always",
+                                     disable_stack_trace={400, 401, 403, 404, 405, 409, 429}),
+        debug=debug,
+    )
