@@ -139,7 +139,8 @@ def _coerce(value: Any, type_: Any) -> Any:
 def bind_params(cls: type[P], values: Mapping[str, Any]) -> P:
     """``values`` (typed, or strings from a command line or a query string) as ``cls``.
 
-    Unknown names and values that do not convert are refused with a
+    An empty string for a field that is not a string means "the default"; ``None`` is
+    passed on as is. Unknown names and values that do not convert are refused with a
     :class:`~tocsin.errors.ValidationError` naming the field.
     """
     attrs.resolve_types(cls)  # type: ignore[type-var]
@@ -151,9 +152,13 @@ def bind_params(cls: type[P], values: Mapping[str, Any]) -> P:
     kwargs: dict[str, Any] = {}
     for name, value in values.items():
         attr = known[name]
-        if value is None or (isinstance(value, str) and value == "" and attr.type is not str):
-            kwargs[name] = None if attr.default is attrs.NOTHING else attr.default
+        if value is None:
+            kwargs[name] = None
             continue
+        if isinstance(value, str) and value == "" and attr.type is not str:
+            if attr.default is not attrs.NOTHING:  # an empty query-string value: the default
+                continue
+            raise ValidationError(f"parameter {name}: a value is required")
         try:
             kwargs[name] = _coerce(value, attr.type)
         except Exception as exc:
