@@ -17,8 +17,6 @@ import email.utils
 import logging
 from collections.abc import Callable
 from contextlib import suppress
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
 from typing import Any
 
 import aiosmtplib
@@ -64,7 +62,7 @@ def _split_params(arg: str, names: tuple[str, ...]) -> tuple[str, list[str]]:
 class DsnSMTP(SMTPServer):
     """aiosmtpd's server, advertising and accepting the DSN extension (RFC 3461)."""
 
-    async def smtp_EHLO(self, hostname: str) -> None:  # noqa: N802 - aiosmtpd's naming
+    async def smtp_EHLO(self, hostname: str) -> None:
         original_push = self.push
 
         async def push(status: str) -> None:
@@ -80,12 +78,12 @@ class DsnSMTP(SMTPServer):
         finally:
             self.push = original_push  # type: ignore[method-assign]
 
-    async def smtp_MAIL(self, arg: str | None) -> None:  # noqa: N802
+    async def smtp_MAIL(self, arg: str | None) -> None:
         if arg is not None:
             arg, self._dsn_mail = _split_params(arg, DSN_MAIL_PARAMS)
         await super().smtp_MAIL(arg)
 
-    async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802
+    async def smtp_RCPT(self, arg: str | None) -> None:
         if arg is not None:
             arg, dsn = _split_params(arg, DSN_RCPT_PARAMS)
             self._dsn_rcpt = getattr(self, "_dsn_rcpt", []) + dsn
@@ -98,40 +96,59 @@ class DsnSMTP(SMTPServer):
 
 
 def build_dsn(received: Received, recipient: str, *, action: str, status: str,
-              diagnostic: str, reporting_mta: str = "demo.tocsin.invalid") -> EmailMessage:
+              diagnostic: str, reporting_mta: str = "demo.tocsin.invalid") -> bytes:
     """An RFC 3464 report about ``recipient`` of ``received``, addressed to its sender."""
     envid = next((o.split("=", 1)[1] for o in received.mail_options
                   if o.upper().startswith("ENVID=")), "")
-    report = EmailMessage()
-    report["From"] = f"Mail Delivery System <MAILER-DAEMON@{reporting_mta}>"
-    report["To"] = received.mail_from
-    report["Subject"] = ("Delivery Status Notification (Failure)" if action == "failed"
-                         else "Delivery Status Notification (Success)")
-    report["Date"] = email.utils.formatdate()
-    report["Message-ID"] = email.utils.make_msgid(domain=reporting_mta)
+    boundary = email.utils.make_msgid(domain="dsn").strip("<>")
+    failed = action == "failed"
     human = (f"Your message to {recipient} could not be delivered: {diagnostic}"
-             if action == "failed" else f"Your message to {recipient} was delivered.")
-    report.set_content(human + "\n")
-    report.make_mixed()
-    per_message = f"Reporting-MTA: dns; {reporting_mta}\n" + (
-        f"Original-Envelope-Id: {envid}\n" if envid else "")
-    per_recipient = (f"Final-Recipient: rfc822; {recipient}\nAction: {action}\n"
-                     f"Status: {status}\n")
-    if diagnostic:
-        per_recipient += f"Diagnostic-Code: smtp; {diagnostic}\n"
-    status_part = email.message.Message()
-    status_part.set_type("message/delivery-status")
-    status_part.set_payload(per_message + "\n" + per_recipient)
-    report.attach(status_part)
-    headers_part = email.message.Message()
-    headers_part.set_type("text/rfc822-headers")
+             if failed else f"Your message to {recipient} was delivered.")
     original = received.message
-    headers_part.set_payload("".join(f"{k}: {v}\n" for k, v in original.items()))
-    report.attach(headers_part)
-    report.replace_header("Content-Type", report["Content-Type"].replace(
-        "multipart/mixed", "multipart/report"))
-    report.set_param("report-type", "delivery-status")
-    return report
+    lines = [
+        f"From: Mail Delivery System <MAILER-DAEMON@{reporting_mta}>",
+        f"To: {received.mail_from}",
+        "Subject: Delivery Status Notification (" + ("Failure)" if failed else "Success)"),
+        f"Date: {email.utils.formatdate()}",
+        f"Message-ID: {email.utils.make_msgid(domain=reporting_mta)}",
+        "Auto-Submitted: auto-replied",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        "Content-Type: text/plain; charset=us-ascii",
+        "",
+        human,
+        "",
+        f"--{boundary}",
+        "Content-Type: message/delivery-status",
+        "",
+        f"Reporting-MTA: dns; {reporting_mta}",
+        *([f"Original-Envelope-Id: {envid}"] if envid else []),
+        "",
+        f"Final-Recipient: rfc822; {recipient}",
+        f"Action: {action}",
+        f"Status: {status}",
+        *([f"Diagnostic-Code: smtp; {diagnostic}"] if diagnostic else []),
+        "",
+        f"--{boundary}",
+        "Content-Type: text/rfc822-headers",
+        "",
+        *(f"{k}: {v}" for k, v in original.items()),
+        "",
+        f"--{boundary}--",
+        "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+async def send_report(report: bytes, recipient: str, host: str, port: int) -> None:
+    """Deliver a report as MTAs do: null sender (``MAIL FROM:<>``), one recipient."""
+    smtp = aiosmtplib.SMTP(hostname=host, port=port, start_tls=False, timeout=10)
+    async with smtp:
+        await smtp.mail("")
+        await smtp.rcpt(recipient)
+        await smtp.data(report)
 
 
 def _default_bounce_when(recipient: str) -> bool:
@@ -174,7 +191,7 @@ class _Sink:
         self.bounce_to = bounce_to
         self.demo: DemoMail | None = None
 
-    async def handle_DATA(self, server: DsnSMTP, session: Session,  # noqa: N802
+    async def handle_DATA(self, server: DsnSMTP, session: Session,
                           envelope: Envelope) -> str:
         assert self.demo is not None
         data = envelope.original_content or b""
@@ -200,17 +217,16 @@ class _Sink:
         assert self.bounce_to is not None and self.demo is not None
         if self.bounce_when(rcpt):
             report = build_dsn(received, rcpt, action="failed", status="5.1.1",
-                               diagnostic="550 5.1.1 <%s>: user unknown" % rcpt)
+                               diagnostic=f"550 5.1.1 <{rcpt}>: user unknown")
         elif any("SUCCESS" in o.upper() for o in received.rcpt_options):
             report = build_dsn(received, rcpt, action="delivered", status="2.0.0", diagnostic="")
         else:
             return
         host, port = self.bounce_to
+        subject = "failure" if self.bounce_when(rcpt) else "success"
         try:
-            await aiosmtplib.send(report.as_bytes(policy=SMTP_POLICY), sender="",
-                                  recipients=[received.mail_from], hostname=host, port=port,
-                                  start_tls=False, use_tls=False, timeout=10)
-            self.demo.reports_sent.append((rcpt, str(report["Subject"])))
+            await send_report(report, received.mail_from, host, port)
+            self.demo.reports_sent.append((rcpt, subject))
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("demo mail: could not return a report for %s: %s", rcpt, exc)
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tocsin.channel import ChannelType
+from tocsin.channel import Channel, ChannelSettings, ChannelType
 from tocsin.hookspecs import hookimpl
 from tocsin.model import AttemptChange
-from tocsin.plugins.smtp.channel import MEANS, build_channel
-from tocsin.plugins.smtp.tracking import pixel_route, tracking_secrets
 
+MEANS = "email"
 REBOUND = "rebound"
+
+
+def build_channel(settings: ChannelSettings) -> Channel:
+    """Build an ``smtp`` channel (imported here: aiosmtplib is the ``smtp`` extra)."""
+    from tocsin.plugins.smtp.channel import build_channel as build
+
+    return build(settings)
 
 SMTP = ChannelType(
     name="smtp",
@@ -31,6 +37,8 @@ def tocsin_register_channels() -> list[ChannelType]:
 
 @hookimpl
 def tocsin_server_routes(runtime: Any) -> list[Any]:
+    from tocsin.plugins.smtp.tracking import pixel_route, tracking_secrets
+
     secrets = tracking_secrets(runtime.config.channels)
     return [pixel_route(runtime, secrets)] if secrets else []
 

@@ -203,10 +203,10 @@ def _imap(section: Any, where: str) -> ImapSettings:
 def _listen(section: Any, where: str) -> ListenSettings:
     if not isinstance(section, Mapping):
         raise ConfigError(f"{where}: expected a table")
-    return ListenSettings(
-        host=_opt(section, "host", str, where, "127.0.0.1"),
-        port=_port(int(_opt(section, "port", int, where, 2525)), f"{where}.port"),
-    )
+    port = int(_opt(section, "port", int, where, 2525))
+    if port:  # 0: any free port (tests, demos); the receiver tells which one it got
+        _port(port, f"{where}.port")
+    return ListenSettings(host=_opt(section, "host", str, where, "127.0.0.1"), port=port)
 
 
 def parse_settings(name: str, options: Mapping[str, Any]) -> SmtpSettings:

@@ -48,26 +48,26 @@ class Scripted:
     def bind(self, demo: DemoMail) -> None:
         self.demo = demo
 
-    async def handle_MAIL(self, server: Any, session: Session, envelope: Envelope,  # noqa: N802
+    async def handle_MAIL(self, server: Any, session: Session, envelope: Envelope,
                           address: str, options: list[str]) -> str:
         self.mails += 1
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RSET(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_RSET(self, server: Any, session: Session, envelope: Envelope) -> str:
         self.rsets += 1
         return "250 OK"
 
-    async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope,  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope,
                           address: str, options: list[str]) -> str:
         local = address.split("@")[0]
         if local == "refuse-rcpt":
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         local = envelope.rcpt_tos[0].split("@")[0]
         if local == "refuse-data":
             return "554 5.7.1 Message rejected: virus found (Test.Signature)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import itertools
 import socket
 from email import policy
 
@@ -231,7 +232,7 @@ async def test_failover_to_the_next_server_when_the_first_is_unreachable(scripte
     await channel.stop()
     assert isinstance(result, Accepted)
     assert len(demo.received) == 1
-    assert "127.0.0.1:%d" % dead in channel.health().detail
+    assert f"127.0.0.1:{dead}" in channel.health().detail
 
 
 async def test_all_servers_down_is_a_temporary_failure_and_health_down(sink):
@@ -262,7 +263,7 @@ def test_bad_configuration_is_refused_naming_the_key(options, message):
 
 
 def test_a_port_out_of_range_is_refused():
-    with pytest.raises(ConfigError, match="channels.mail.port: 70000 is not a TCP port"):
+    with pytest.raises(ConfigError, match=r"channels\.mail\.port: 70000 is not a TCP port"):
         channel_for(70000)
 
 
@@ -304,6 +305,6 @@ def test_rate_limiter_spaces_reservations():
         return stamps
 
     stamps = asyncio.run(run())
-    gaps = [round(b - a, 6) for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(stamps)]
     assert all(g >= 0.001 for g in gaps)
 
