@@ -8,6 +8,8 @@ mounted in a host ASGI application (see ``docs/server.md``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +27,7 @@ from litestar.static_files import create_static_files_router
 
 from tocsin.errors import TocsinError
 from tocsin.plugins.server import errors
-from tocsin.plugins.server.api import contacts, groups, operations, system, users
+from tocsin.plugins.server.api import contacts, groups, operations, system, users, webhooks
 from tocsin.plugins.server.auth import guard, provide_context, provide_principal
 from tocsin.plugins.server.context import ServerContext
 from tocsin.plugins.server.rights import Right, need
@@ -50,6 +52,7 @@ def core_routes() -> list[Any]:
         users.users_router,
         system.router,
         operations.router,
+        webhooks.router,
         *pages.routers(),
         create_static_files_router("/static", [STATIC], opt=need(Right.PUBLIC),
                                    include_in_schema=False),
@@ -70,9 +73,17 @@ def create_app(
 
     @asynccontextmanager
     async def server_lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime.services["server.webhooks"] = ctx.webhooks
+        worker = asyncio.create_task(
+            ctx.webhooks.run(max_tries=settings.webhook_max_tries, timeout=settings.webhook_timeout)
+        )
         try:
             yield
         finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            runtime.services.pop("server.webhooks", None)
             await ctx.operations.wait_all()
 
     return Litestar(

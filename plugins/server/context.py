@@ -10,6 +10,7 @@ from tocsin.plugins.server.sessions import CookieSigner, Sessions
 from tocsin.plugins.server.settings import ServerSettings
 from tocsin.plugins.server.throttle import LoginThrottle
 from tocsin.plugins.server.tokens import Tokens
+from tocsin.plugins.server.webhooks import Webhooks
 from tocsin.runtime import Runtime
 from tocsin.store import Store
 
@@ -27,6 +28,7 @@ class ServerContext:
             engine, max_failures=settings.login_max_failures, window=settings.login_window_seconds
         )
         self.operations = Operations(engine, runtime.clock)
+        self.webhooks = Webhooks(engine, runtime.clock)
         self.signer = CookieSigner(settings.secret_key, settings.session_seconds)
         self.extras: dict[str, Any] = {}
         """Objects the server's parts keep for the run (operations runner, webhook worker)."""

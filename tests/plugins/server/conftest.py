@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,9 +61,15 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield c
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """A real argon2 hash, made once per password for the whole run (hashing is slow on purpose)."""
+    return hash_password(password)
+
+
 def add_user(runtime: Runtime, username: str, role: Role, password: str = PASSWORD) -> User:
     return runtime.store.users.create(
-        User(username, role=role), password_hash=hash_password(password), now=runtime.clock.now()
+        User(username, role=role), password_hash=password_hash(password), now=runtime.clock.now()
     )
 
 

@@ -103,7 +103,10 @@ def test_groups_gain_and_lose_members_all_or_nothing(
     assert [(g["group"]["name"], g["members"]) for g in listed] == [("Quartier nord", 2)]
 
 
-CSV_OK = "prénom;nom;portable;courriel\nAnne;Dupont;06 11 22 33 44;anne@example.org\nLuc;Morel;;luc@example.org\n"
+CSV_OK = (
+    "prénom;nom;portable;courriel\n"
+    "Anne;Dupont;06 11 22 33 44;anne@example.org\nLuc;Morel;;luc@example.org\n"
+)
 CSV_BAD = "prénom;nom;portable\nAnne;Dupont;06 11 22 33 44\nLuc;Morel;not a number\n"
 
 
