@@ -218,3 +218,42 @@ def escalation_due(
 def target_met(alert: Alert, contacted: int) -> bool:
     """Whether the alert-level target ("stop when 50 have confirmed") is reached."""
     return alert.target_confirmations is not None and contacted >= alert.target_confirmations
+
+
+# -- dispatch -----------------------------------------------------------------------------
+
+
+def failure_state(machine: StatusMachine) -> str:
+    """The terminal, not-reached state an attempt ends in when it cannot be sent (a
+    permanent failure, a cancel, retries exhausted): ``failed`` where the means has it,
+    else ``not sent``, else the first terminal state that never counts as reached."""
+    for name in ("failed", "not sent"):
+        if name in machine.terminal and machine.leads_to(PENDING, name):
+            return name
+    for name in machine.states:
+        if name in machine.terminal and name not in machine.reached and machine.leads_to(PENDING, name):
+            return name
+    raise ValueError(f"status machine {machine.means!r} has no failure state reachable from the outbox")
+
+
+def retry_delay(
+    tries: int,
+    *,
+    base: dt.timedelta = dt.timedelta(seconds=30),
+    cap: dt.timedelta = dt.timedelta(hours=1),
+    retry_after: float | None = None,
+) -> dt.timedelta:
+    """How long to wait before handing an attempt to its channel again after its
+    ``tries``-th temporary failure: exponential (``base`` × 2^(tries-1)) up to ``cap``;
+    a provider's ``retry_after`` is honoured when it asks for longer."""
+    exponent = max(0, tries - 1)
+    delay = cap if exponent >= 32 else min(cap, base * (2**exponent))
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, dt.timedelta(seconds=retry_after))
+    return delay
+
+
+def should_retry(tries: int, max_tries: int) -> bool:
+    """Whether an attempt that failed temporarily on its ``tries``-th hand-over is
+    handed over again (``max_tries`` hand-overs in all)."""
+    return tries < max_tries

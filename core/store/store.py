@@ -14,7 +14,10 @@ from tocsin.store.attempts import Attempts
 from tocsin.store.contacts import Contacts
 from tocsin.store.db import open_engine
 from tocsin.store.groups import Groups
+from tocsin.store.outbox import Outbox
+from tocsin.store.outcomes import Outcomes
 from tocsin.store.schema import metadata
+from tocsin.store.timers import Timers
 from tocsin.store.users import Users
 
 
@@ -42,6 +45,9 @@ class Store:
         self.alerts = Alerts(engine)
         self.attempts = Attempts(engine)
         self.users = Users(engine)
+        self.outbox = Outbox(engine)
+        self.timers = Timers(engine)
+        self.outcomes = Outcomes(engine)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = False, echo: bool = False) -> Store:

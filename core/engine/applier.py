@@ -1,0 +1,404 @@
+"""The status applier: the :class:`~tocsin.channel.StatusSink` every channel reports to.
+
+Events are queued (``report`` returns at once, from any thread) and applied in batches:
+one transaction resolves provider references, judges each event with the means' status
+machine, sets ``reached`` by the policy, writes the attempts that changed and records
+every event — applied, absorbed, duplicate or refused (with its anomaly). After the
+commit, observers get the batch through ``tocsin_attempts_changed``. Inbound messages
+(replies, DTMF digits) go to ``tocsin_inbound_message``; the first plugin that claims one
+wins.
+
+The applier runs inside the engine, or alone in a server process that only receives
+webhooks: ``StatusApplier(runtime).start()`` and ``runtime.sink`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from attrs import field, frozen
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from tocsin import rules
+from tocsin.model import AttemptChange, InboundMessage, StatusEvent
+from tocsin.runtime import Runtime
+from tocsin.status import PENDING, StatusMachine, Verdict
+from tocsin.store.outbox import Reschedule
+from tocsin.store.schema import attempts, status_events
+
+log = logging.getLogger("tocsin.engine.applier")
+T = TypeVar("T")
+
+UNMATCHED_GRACE = 60.0
+"""Seconds an event naming an unknown provider reference is kept and retried: a
+provider's callback may arrive before the send that returned the reference is stored."""
+
+
+@frozen
+class Applied:
+    """What one batch did, for observers and the engine's checks."""
+
+    changes: tuple[AttemptChange, ...] = ()
+    events: int = 0
+    anomalies: int = 0
+    unmatched: int = 0
+    rescheduled: int = 0
+    alerts: frozenset[int] = field(factory=frozenset)
+
+
+class _State:
+    __slots__ = (
+        "alert_id", "completed_at", "contact_id", "dirty", "error", "means", "provider_ref",
+        "reached", "sent_at", "status",
+    )
+
+    def __init__(self, row: Any) -> None:
+        self.alert_id = row.alert_id
+        self.contact_id = row.contact_id
+        self.means = row.means
+        self.status = row.status
+        self.reached = row.reached
+        self.error = row.error
+        self.provider_ref = row.provider_ref
+        self.sent_at = row.sent_at
+        self.completed_at = row.completed_at
+        self.dirty = False
+
+
+_LOAD = (
+    attempts.c.id, attempts.c.alert_id, attempts.c.contact_id, attempts.c.means, attempts.c.status,
+    attempts.c.reached, attempts.c.error, attempts.c.provider_ref, attempts.c.sent_at,
+    attempts.c.completed_at,
+)
+
+_WRITE = (
+    update(attempts)
+    .where(attempts.c.id == bindparam("_id"))
+    .values(
+        status=bindparam("_status"),
+        reached=bindparam("_reached"),
+        error=bindparam("_error"),
+        provider_ref=bindparam("_ref"),
+        sent_at=bindparam("_sent"),
+        completed_at=bindparam("_done"),
+        updated_at=bindparam("_now"),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class StatusApplier:
+    """Queues status events and inbound messages, applies them in batches."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        executor: Executor | None = None,
+        on_applied: Callable[[Applied], Awaitable[None] | None] | None = None,
+        flush_max: int = 5000,
+        flush_interval: float = 0.05,
+    ) -> None:
+        self.runtime = runtime
+        self._own_executor = executor is None
+        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix="tocsin-applier")
+        self.on_applied = on_applied
+        self.flush_max = flush_max
+        self.flush_interval = flush_interval
+        self._events: list[StatusEvent] = []
+        self._reschedules: list[Reschedule] = []
+        self._inbound: list[InboundMessage] = []
+        self._unmatched: list[tuple[float, StatusEvent]] = []
+        self._reached: dict[int, Mapping[str, frozenset[str]]] = {}
+        self._machines: dict[str, StatusMachine] = {
+            name: entry.value for name, entry in runtime.registry.status_machines.items()
+        }
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: int | None = None
+        self._wake: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.totals = {"events": 0, "applied": 0, "anomalies": 0, "unmatched": 0}
+
+    # -- the sink ------------------------------------------------------------------------
+
+    def report(self, event: StatusEvent) -> None:
+        """Queue a status event (any thread); applied at the next flush."""
+        self._events.append(event)
+        if len(self._events) >= self.flush_max:
+            self._signal()
+
+    def inbound(self, message: InboundMessage) -> None:
+        """Queue an inbound message (any thread)."""
+        self._inbound.append(message)
+        self._signal()
+
+    def reschedule(self, item: Reschedule) -> None:
+        """Queue a temporary failure's return to the outbox (written with the next batch)."""
+        self._reschedules.append(item)
+
+    @property
+    def pending(self) -> int:
+        return len(self._events) + len(self._inbound) + len(self._reschedules)
+
+    def _signal(self) -> None:
+        if self._wake is None or self._loop is None:
+            return
+        if threading.get_ident() == self._thread:
+            self._wake.set()
+        else:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- running -------------------------------------------------------------------------
+
+    def bind(self) -> None:
+        """Attach to the running event loop and become ``runtime.sink``."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.runtime.sink = self
+
+    async def start(self) -> None:
+        """Apply in the background every ``flush_interval`` seconds (or sooner when full)."""
+        self.bind()
+        self._task = asyncio.create_task(self._run(), name="tocsin-applier")
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # keep applying later batches; the events stay queued
+                log.exception("applying a batch of status events failed; retrying")
+                await asyncio.sleep(self.flush_interval)
+
+    async def stop(self) -> None:
+        """Stop the background loop after applying everything queued."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._lock is not None:
+            await self.flush()
+        if self.runtime.sink is self:
+            self.runtime.sink = None
+        if self._own_executor:
+            self.executor.shutdown(wait=True)
+
+    async def _db(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
+
+    async def flush(self) -> Applied:
+        """Apply what is queued now; inbound messages go to the plugins after it."""
+        if self._lock is None:
+            self.bind()
+        assert self._lock is not None
+        async with self._lock:
+            now_mono = time.monotonic()
+            retry = [e for t, e in self._unmatched if now_mono - t < UNMATCHED_GRACE]
+            expired = len(self._unmatched) - len(retry)
+            if expired:
+                log.warning("%d status event(s) named no known attempt and were dropped", expired)
+            first_seen = {id(e): t for t, e in self._unmatched}
+            self._unmatched = []
+            events, self._events = retry + self._events, []
+            reschedules, self._reschedules = self._reschedules, []
+            inbound, self._inbound = self._inbound, []
+            applied = Applied()
+            if events or reschedules:
+                now = self.runtime.clock.now()
+                applied, unmatched = await self._db(lambda: self._apply(events, reschedules, now))
+                self._unmatched = [(first_seen.get(id(e), now_mono), e) for e in unmatched]
+                self.totals["events"] += applied.events
+                self.totals["applied"] += len(applied.changes)
+                self.totals["anomalies"] += applied.anomalies
+                if applied.changes:
+                    self.runtime.pm.hook.tocsin_attempts_changed(
+                        runtime=self.runtime, changes=list(applied.changes)
+                    )
+                if self.on_applied is not None:
+                    result = self.on_applied(applied)
+                    if result is not None:
+                        await result
+            for message in inbound:
+                await self._db(lambda m=message: self._dispatch_inbound(m))  # type: ignore[misc]
+            return applied
+
+    def _dispatch_inbound(self, message: InboundMessage) -> None:
+        claimed = self.runtime.pm.hook.tocsin_inbound_message(runtime=self.runtime, message=message)
+        if claimed is None:
+            log.info("inbound %s from a contact was claimed by no plugin", message.means)
+        else:
+            log.info("inbound %s: %s", message.means, claimed)
+
+    # -- one batch, in the database thread -------------------------------------------------
+
+    def _reached_for(self, alert_id: int | None, conn: Connection) -> Mapping[str, frozenset[str]]:
+        key = alert_id or 0
+        if key not in self._reached:
+            if alert_id is None:
+                self._reached[key] = {m: machine.reached for m, machine in self._machines.items()}
+            else:
+                alert = self.runtime.store.alerts.get(alert_id, conn)
+                self._reached[key] = rules.reached_states(
+                    alert, self._machines, self.runtime.reached_policy, self.runtime.config.reached
+                )
+        return self._reached[key]
+
+    def _resolve(
+        self, events: Sequence[StatusEvent], conn: Connection
+    ) -> tuple[list[tuple[int, StatusEvent]], list[StatusEvent]]:
+        refs: dict[str, set[str]] = {}
+        for e in events:
+            if e.attempt_id is None and e.provider_ref:
+                refs.setdefault(e.channel, set()).add(e.provider_ref)
+        found: dict[tuple[str, str], int] = {}
+        for channel, values in refs.items():
+            for chunk in _chunks(sorted(values), 500):
+                for row in conn.execute(
+                    select(attempts.c.id, attempts.c.provider_ref).where(
+                        attempts.c.channel == channel, attempts.c.provider_ref.in_(chunk)
+                    )
+                ):
+                    found[(channel, row.provider_ref)] = row.id
+        resolved: list[tuple[int, StatusEvent]] = []
+        unmatched: list[StatusEvent] = []
+        for e in events:
+            if e.attempt_id is not None:
+                resolved.append((e.attempt_id, e))
+            elif e.provider_ref and (e.channel, e.provider_ref) in found:
+                resolved.append((found[(e.channel, e.provider_ref)], e))
+            else:
+                unmatched.append(e)
+        return resolved, unmatched
+
+    def _apply(
+        self, events: Sequence[StatusEvent], reschedules: Sequence[Reschedule], now: Any
+    ) -> tuple[Applied, list[StatusEvent]]:
+        store = self.runtime.store
+        with store.engine.begin() as conn:
+            resolved, unmatched = self._resolve(events, conn)
+            states: dict[int, _State] = {}
+            ids = sorted({aid for aid, _ in resolved})
+            for chunk in _chunks(ids, 900):
+                for row in conn.execute(select(*_LOAD).where(attempts.c.id.in_(chunk))):
+                    states[row.id] = _State(row)
+            changes: list[AttemptChange] = []
+            rows: list[dict[str, Any]] = []
+            anomalies = 0
+            for aid, e in resolved:
+                st = states.get(aid)
+                if st is None:
+                    log.warning("status %r reported for attempt %s, which does not exist", e.status, aid)
+                    continue
+                machine = self._machines.get(st.means)
+                anomaly = ""
+                if machine is None:
+                    anomaly = f"no status machine for means {st.means!r}"
+                else:
+                    decision = machine.decide(st.status, e.status)
+                    if decision.verdict is Verdict.APPLY:
+                        old = st.status
+                        st.status = e.status
+                        reached = self._reached_for(st.alert_id, conn).get(st.means, machine.reached)
+                        st.reached = rules.attempt_reached(e.status, machine, reached)
+                        if old == PENDING and st.sent_at is None:
+                            st.sent_at = e.at
+                        if machine.is_terminal(e.status):
+                            st.completed_at = e.at
+                            if e.reason:
+                                st.error = e.reason
+                        st.dirty = True
+                        changes.append(
+                            AttemptChange(
+                                attempt_id=aid,
+                                alert_id=st.alert_id,
+                                contact_id=st.contact_id,
+                                means=st.means,
+                                old_status=old,
+                                new_status=e.status,
+                                at=e.at,
+                                reached=st.reached,
+                            )
+                        )
+                    elif decision.verdict is Verdict.REFUSE:
+                        anomaly = decision.reason
+                if e.provider_ref and st.provider_ref is None and e.attempt_id is not None:
+                    st.provider_ref = e.provider_ref
+                    st.dirty = True
+                if anomaly:
+                    anomalies += 1
+                rows.append(
+                    {
+                        "attempt_id": aid,
+                        "status": e.status,
+                        "at": e.at,
+                        "received_at": now,
+                        "reason": e.reason,
+                        "source": e.source,
+                        "data": dict(e.data),
+                        "anomaly": anomaly,
+                    }
+                )
+            updates = [
+                {
+                    "_id": aid,
+                    "_status": st.status,
+                    "_reached": st.reached,
+                    "_error": st.error,
+                    "_ref": st.provider_ref,
+                    "_sent": st.sent_at,
+                    "_done": st.completed_at,
+                    "_now": now,
+                }
+                for aid, st in states.items()
+                if st.dirty
+            ]
+            if updates:
+                conn.execute(_WRITE, updates)
+            if rows:
+                conn.execute(insert(status_events), rows)
+                if anomalies:
+                    counts: dict[int, int] = {}
+                    for r in rows:
+                        if r["anomaly"]:
+                            counts[r["attempt_id"]] = counts.get(r["attempt_id"], 0) + 1
+                    conn.execute(
+                        update(attempts)
+                        .where(attempts.c.id == bindparam("_id"))
+                        .values(anomalies=attempts.c.anomalies + bindparam("_n")),
+                        [{"_id": k, "_n": v} for k, v in counts.items()],
+                    )
+            store.outbox.reschedule(reschedules, now=now, conn=conn)
+        touched = {st.alert_id for st in states.values() if st.dirty and st.alert_id is not None}
+        return (
+            Applied(
+                changes=tuple(changes),
+                events=len(rows),
+                anomalies=anomalies,
+                unmatched=len(unmatched),
+                rescheduled=len(reschedules),
+                alerts=frozenset(touched),
+            ),
+            unmatched,
+        )
+
+
+__all__ = ["Applied", "StatusApplier"]

@@ -1,0 +1,83 @@
+"""Closing an alert's waiting attempts (cancel, target met): written at once, durably.
+
+Only attempts still in the outbox and not held by a live lease are closed: attempts a
+dispatcher holds are in flight and finish on their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
+
+from tocsin.model import AttemptChange
+from tocsin.rules import failure_state
+from tocsin.status import PENDING, StatusMachine
+from tocsin.store.schema import attempts, status_events
+
+
+def close_pending(
+    conn: Connection,
+    alert_id: int,
+    reason: str,
+    now: dt.datetime,
+    machines: Mapping[str, StatusMachine],
+) -> list[AttemptChange]:
+    """Move the alert's free outbox attempts to their failure state with ``reason``."""
+    rows = conn.execute(
+        select(attempts.c.id, attempts.c.contact_id, attempts.c.means).where(
+            attempts.c.alert_id == alert_id,
+            attempts.c.status == PENDING,
+            or_(attempts.c.claimed_until.is_(None), attempts.c.claimed_until < now),
+        )
+    ).all()
+    if not rows:
+        return []
+    changes = [
+        AttemptChange(
+            attempt_id=r.id,
+            alert_id=alert_id,
+            contact_id=r.contact_id,
+            means=r.means,
+            old_status=PENDING,
+            new_status=failure_state(machines[r.means]),
+            at=now,
+            reached=False,
+        )
+        for r in rows
+    ]
+    conn.execute(
+        update(attempts)
+        .where(attempts.c.id == bindparam("_id"), attempts.c.status == PENDING)
+        .values(
+            status=bindparam("_status"),
+            reached=False,
+            error=reason,
+            completed_at=now,
+            updated_at=now,
+            claimed_by=None,
+            claimed_until=None,
+        ),
+        [{"_id": c.attempt_id, "_status": c.new_status} for c in changes],
+    )
+    conn.execute(
+        insert(status_events),
+        [
+            {
+                "attempt_id": c.attempt_id,
+                "status": c.new_status,
+                "at": now,
+                "received_at": now,
+                "reason": reason,
+                "source": "engine",
+                "data": {},
+                "anomaly": "",
+            }
+            for c in changes
+        ],
+    )
+    return changes
+
+
+__all__ = ["close_pending"]

@@ -1,0 +1,179 @@
+"""Handing one attempt to its channel, and what the result means for the attempt.
+
+This is the unit a dispatcher runs: :class:`Preparer` turns claimed attempts into what
+a channel receives (the message rendered for the contact), :func:`hand_over` calls the
+channel, and :func:`effect_of` turns its typed result into a status event or a return to
+the outbox. A dispatcher on a distributed task queue runs the same three steps in its
+workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+
+from attrs import frozen
+from sqlalchemy import select
+
+from tocsin import rules
+from tocsin.channel import (
+    Accepted,
+    Channel,
+    OutboundAttempt,
+    PermanentFailure,
+    SendResult,
+    TemporaryFailure,
+)
+from tocsin.engine.templates import CompiledMessage, TemplateError, compile_alert, contact_fields
+from tocsin.model import Alert, Attempt, Contact, PostalAddress, StatusEvent
+from tocsin.status import StatusMachine
+from tocsin.store import Store
+from tocsin.store.outbox import Reschedule
+from tocsin.store.schema import contacts
+
+log = logging.getLogger("tocsin.engine.handover")
+
+
+@frozen
+class Prepared:
+    """A claimed attempt and what to hand over, or why it cannot be (a render error)."""
+
+    attempt: Attempt
+    outbound: OutboundAttempt | None
+    error: str = ""
+
+
+@frozen
+class RetryPolicy:
+    max_tries: int = 5
+    base: dt.timedelta = dt.timedelta(seconds=30)
+    cap: dt.timedelta = dt.timedelta(hours=1)
+
+
+def _light_contacts(store: Store, ids: Sequence[int]) -> dict[int, Contact]:
+    """Contacts with the fields templates use (their means are not needed to send)."""
+    found: dict[int, Contact] = {}
+    with store.engine.connect() as conn:
+        for i in range(0, len(ids), 900):
+            for r in conn.execute(select(contacts).where(contacts.c.id.in_(list(ids[i : i + 900])))):
+                found[r.id] = Contact(
+                    id=r.id,
+                    first_name=r.first_name,
+                    last_name=r.last_name,
+                    external_id=r.external_id,
+                    language=r.language,
+                    organisation=r.organisation,
+                    address=PostalAddress(
+                        r.address_line1, r.address_line2, r.postal_code, r.city, r.department,
+                        r.region, r.country,
+                    ),
+                    attributes=r.attributes or {},
+                )
+    return found
+
+
+class Preparer:
+    """Renders claimed attempts, with each alert's templates compiled once."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._alerts: dict[int, tuple[Alert, Mapping[str, CompiledMessage]]] = {}
+
+    def alert(self, alert_id: int) -> tuple[Alert, Mapping[str, CompiledMessage]]:
+        if alert_id not in self._alerts:
+            alert = self.store.alerts.get(alert_id)
+            self._alerts[alert_id] = (alert, compile_alert(alert))
+        return self._alerts[alert_id]
+
+    def prepare(self, claimed: Sequence[Attempt]) -> list[Prepared]:
+        """What to hand over for each claimed attempt (in the database thread)."""
+        found = _light_contacts(self.store, sorted({a.contact_id for a in claimed}))
+        out: list[Prepared] = []
+        for attempt in claimed:
+            if attempt.alert_id is None:
+                out.append(Prepared(attempt, None, "an attempt without an alert has no message"))
+                continue
+            alert, compiled = self.alert(attempt.alert_id)
+            message = compiled.get(attempt.means)
+            contact = found.get(attempt.contact_id)
+            if message is None or contact is None:
+                why = "the alert has no message for this means" if message is None else "contact deleted"
+                out.append(Prepared(attempt, None, why))
+                continue
+            try:
+                rendered = message.render(contact_fields(contact, alert) if message.parts else {})
+            except TemplateError as exc:
+                out.append(Prepared(attempt, None, str(exc)))
+                continue
+            out.append(
+                Prepared(
+                    attempt,
+                    OutboundAttempt(
+                        attempt=attempt,
+                        message=rendered,
+                        contact_name=contact.full_name,
+                        language=contact.language,
+                        requires_confirmation=alert.category.requires_confirmation,
+                        alert_title=alert.title,
+                    ),
+                )
+            )
+        return out
+
+
+async def hand_over(channel: Channel, outbound: OutboundAttempt) -> SendResult:
+    """Call the channel; an exception it raises is a temporary failure naming it."""
+    try:
+        result = await channel.send(outbound)
+    except Exception as exc:  # a channel bug or a lost connection: retried, never lost
+        log.warning("channel %s raised on attempt %s: %r", channel.name, outbound.attempt.id, exc)
+        return TemporaryFailure(reason=f"channel error: {exc!r}")
+    if not isinstance(result, Accepted | TemporaryFailure | PermanentFailure):
+        return PermanentFailure(reason=f"channel {channel.name} returned {result!r}, not a SendResult")
+    return result
+
+
+def effect_of(
+    attempt: Attempt,
+    result: SendResult,
+    machine: StatusMachine,
+    retry: RetryPolicy,
+    now: dt.datetime,
+    source: str,
+) -> StatusEvent | Reschedule:
+    """What a send result does to its attempt (``attempt.tries`` counts this hand-over)."""
+    aid = attempt.id
+    if isinstance(result, Accepted):
+        return StatusEvent(
+            status=result.status or machine.initial,
+            at=now,
+            attempt_id=aid,
+            provider_ref=result.provider_ref,
+            source=source,
+        )
+    if isinstance(result, TemporaryFailure):
+        if rules.should_retry(attempt.tries, retry.max_tries):
+            delay = rules.retry_delay(
+                attempt.tries, base=retry.base, cap=retry.cap, retry_after=result.retry_after
+            )
+            return Reschedule(int(aid or 0), now + delay, result.reason)
+        return StatusEvent(
+            status=rules.failure_state(machine),
+            at=now,
+            attempt_id=aid,
+            reason=f"{result.reason} (gave up after {attempt.tries} tries)",
+            source=source,
+            data={"code": result.code} if result.code else {},
+        )
+    return StatusEvent(
+        status=result.status or rules.failure_state(machine),
+        at=now,
+        attempt_id=aid,
+        reason=result.reason,
+        source=source,
+        data={"code": result.code} if result.code else {},
+    )
+
+
+__all__ = ["Prepared", "Preparer", "RetryPolicy", "effect_of", "hand_over"]

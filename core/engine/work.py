@@ -1,0 +1,232 @@
+"""Timer work, one page at a time: the fan-out, reminder rounds, escalation steps and
+recontacts. Each page runs in one transaction that writes its attempts and moves the
+timer's cursor, so a crash resumes at the next page and never writes a page twice.
+
+These functions are synchronous (the engine runs them in its database thread); what to
+attempt is decided by :mod:`tocsin.rules`, this module only writes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from attrs import frozen
+from sqlalchemy import Connection, select, update
+
+from tocsin import rules
+from tocsin.engine.audience import ResolvedAudience, page
+from tocsin.model import Alert, Attempt, AttemptKind, Contact
+from tocsin.status import PENDING, StatusMachine
+from tocsin.store import Store
+from tocsin.store.attempts import to_attempt
+from tocsin.store.schema import alert_contacts, attempts, recontacts
+from tocsin.store.timers import Timer
+
+FANOUT = "fanout"
+REMINDER = "reminder"
+ESCALATION = "escalation"
+RECONTACT = "recontact"
+KINDS = (FANOUT, REMINDER, ESCALATION, RECONTACT)
+
+
+@frozen
+class PageResult:
+    """What one page wrote: attempts, for which channels, and whether the timer is done."""
+
+    done: bool
+    written: int = 0
+    channels: frozenset[str] = frozenset()
+    payload: Mapping[str, Any] | None = None
+
+
+@frozen
+class Context:
+    """What page functions need to know besides the store."""
+
+    alert: Alert
+    machines: Mapping[str, StatusMachine]
+    routes: Mapping[str, str]
+    now: dt.datetime
+    node: str = ""
+    lease_until: dt.datetime | None = None
+
+
+class LeaseLost(Exception):
+    """Another engine took this timer over (our lease ran out): the page is rolled back."""
+
+
+def _address(contact: Contact | None, machine: StatusMachine) -> str | None:
+    if contact is None or contact.opted_out:
+        return None
+    means = contact.preferred(*machine.address_kinds)
+    return means.value if means else None
+
+
+def _new_attempt(
+    ctx: Context, contact_id: int, means: str, address: str, kind: AttemptKind, round_: int
+) -> Attempt:
+    return Attempt(
+        alert_id=ctx.alert.id,
+        contact_id=contact_id,
+        means=means,
+        address=address,
+        status=PENDING,
+        channel=ctx.routes[means],
+        kind=kind,
+        round=round_,
+        created_at=ctx.now,
+        due_at=ctx.now,
+    )
+
+
+def _finish_page(
+    store: Store,
+    timer: Timer,
+    payload: Mapping[str, Any],
+    new: Sequence[Attempt],
+    last_id: int,
+    done: bool,
+    ctx: Context,
+    conn: Connection,
+) -> PageResult:
+    if ctx.lease_until is not None and not store.timers.extend(timer.id, ctx.node, ctx.lease_until, conn):
+        raise LeaseLost(f"timer {timer.id} is no longer held by {ctx.node}")
+    if new:
+        store.attempts.insert_many(new, now=ctx.now, conn=conn, returning=False)
+    moved = {**payload, "after": last_id}
+    store.timers.progress(timer.id, moved, conn)
+    if done:
+        store.timers.complete(timer.id, now=ctx.now, conn=conn)
+    return PageResult(done, len(new), frozenset(a.channel for a in new), moved)
+
+
+def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResult:
+    """The next page of the initial send: record the audience (with the means each
+    contact has no address for) and write the attempts of the means due now."""
+    payload = timer.payload
+    audience = ResolvedAudience.from_payload(payload["audience"])
+    now_means = set(payload.get("means", ctx.alert.means))
+    with store.engine.begin() as conn:
+        ids = page(conn, audience, int(payload.get("after", 0)), size)
+        if not ids:
+            store.timers.complete(timer.id, now=ctx.now, conn=conn)
+            return PageResult(True)
+        found = store.contacts.load(ids, conn)
+        audience_rows: list[tuple[int, str]] = []
+        new: list[Attempt] = []
+        for cid in ids:
+            contact = found.get(cid)
+            if contact is None:  # deleted since the alert was sent
+                continue
+            missing = []
+            for means in ctx.alert.means:
+                address = _address(contact, ctx.machines[means])
+                if address is None:
+                    missing.append(means)
+                elif means in now_means:
+                    new.append(_new_attempt(ctx, cid, means, address, AttemptKind.INITIAL, 0))
+            audience_rows.append((cid, ",".join(missing)))
+        store.alerts.add_audience(int(ctx.alert.id or 0), audience_rows, conn)
+        return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn)
+
+
+def _audience_page(conn: Connection, alert_id: int, after: int, size: int) -> list[int]:
+    return list(
+        conn.execute(
+            select(alert_contacts.c.contact_id)
+            .where(alert_contacts.c.alert_id == alert_id, alert_contacts.c.contact_id > after)
+            .order_by(alert_contacts.c.contact_id)
+            .limit(size)
+        ).scalars()
+    )
+
+
+def _page_attempts(conn: Connection, alert_id: int, ids: Sequence[int]) -> list[Attempt]:
+    return [
+        to_attempt(r)
+        for r in conn.execute(
+            select(attempts).where(attempts.c.alert_id == alert_id, attempts.c.contact_id.in_(list(ids)))
+        )
+    ]
+
+
+def _latest(items: Sequence[Attempt]) -> dict[tuple[int, str], Attempt]:
+    latest: dict[tuple[int, str], Attempt] = {}
+    for a in items:
+        key = (a.contact_id, a.means)
+        if key not in latest or (a.id or 0) > (latest[key].id or 0):
+            latest[key] = a
+    return latest
+
+
+def _targets(kind: str, ctx: Context, payload: Mapping[str, Any], by_contact: Any, items: Sequence[Attempt]
+             ) -> list[tuple[int, str]]:
+    """The rules' choice of ``(contact, means)`` pairs for one page."""
+    reminder_like = rules.reminder_targets(ctx.alert, by_contact, items)
+    if kind == REMINDER:
+        return reminder_like
+    if kind == RECONTACT:
+        chosen = set(rules.recontact_targets(by_contact))
+        return [(c, m) for c, m in reminder_like if c in chosen]
+    step_means = payload["means"]
+    return [(c, m) for c, m in reminder_like if m == step_means]
+
+
+def again_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResult:
+    """The next page of a reminder round, an escalation step or a recontact: the rules
+    pick who is attempted again, by which means, from the page's attempts."""
+    payload = timer.payload
+    kind = timer.kind
+    attempt_kind = {
+        REMINDER: AttemptKind.REMINDER,
+        RECONTACT: AttemptKind.RECONTACT,
+        ESCALATION: AttemptKind.ESCALATION,
+    }[kind]
+    round_ = int(payload.get("round", 0))
+    alert_id = int(ctx.alert.id or 0)
+    with store.engine.begin() as conn:
+        ids = _audience_page(conn, alert_id, int(payload.get("after", 0)), size)
+        if not ids:
+            store.timers.complete(timer.id, now=ctx.now, conn=conn)
+            return PageResult(True)
+        items = _page_attempts(conn, alert_id, ids)
+        by_contact = rules.outcomes(ids, items)
+        targets = [(c, m) for c, m in _targets(kind, ctx, payload, by_contact, items) if m in ctx.routes]
+        latest = _latest(items)
+        need_contact = [c for c, m in targets if (c, m) not in latest]
+        found = store.contacts.load(sorted(set(need_contact)), conn) if need_contact else {}
+        new: list[Attempt] = []
+        for cid, means in targets:
+            last = latest.get((cid, means))
+            address = last.address if last is not None else _address(found.get(cid), ctx.machines[means])
+            if address:
+                new.append(_new_attempt(ctx, cid, means, address, attempt_kind, round_))
+        if kind == RECONTACT and new and payload.get("recontact_id"):
+            conn.execute(
+                update(recontacts)
+                .where(recontacts.c.id == payload["recontact_id"])
+                .values(attempts=recontacts.c.attempts + len(new))
+            )
+        return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn)
+
+
+def run_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResult:
+    """One page of any kind of timer work."""
+    if timer.kind == FANOUT:
+        return fanout_page(store, timer, ctx, size)
+    return again_page(store, timer, ctx, size)
+
+
+__all__ = [
+    "ESCALATION",
+    "FANOUT",
+    "KINDS",
+    "RECONTACT",
+    "REMINDER",
+    "Context",
+    "LeaseLost",
+    "PageResult",
+    "run_page",
+]

@@ -1,0 +1,94 @@
+"""What an alert achieved, counted by the database (never by loading every attempt).
+
+The counts follow :mod:`tocsin.rules`: a contact of the audience is *contacted* when
+one of its attempts has ``reached`` true, *in progress* when none has and one is still
+open (``reached`` NULL), else *not contacted* (including contacts with no attempt at all,
+for want of an address).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, and_, case, exists, func, select, true
+
+from tocsin.rules import OutcomeCounts
+from tocsin.store.schema import alert_contacts, attempts
+
+
+def _per_contact(alert_id: int):  # type: ignore[no-untyped-def]
+    ac, a = alert_contacts, attempts
+    return (
+        select(
+            ac.c.contact_id,
+            func.max(case((a.c.reached == true(), 1), else_=0)).label("contacted"),
+            func.max(case((and_(a.c.id.is_not(None), a.c.reached.is_(None)), 1), else_=0)).label("open"),
+        )
+        .select_from(
+            ac.outerjoin(a, and_(a.c.alert_id == ac.c.alert_id, a.c.contact_id == ac.c.contact_id))
+        )
+        .where(ac.c.alert_id == alert_id)
+        .group_by(ac.c.contact_id)
+        .subquery()
+    )
+
+
+class Outcomes:
+    """Aggregate queries over one alert's audience and attempts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def counts(self, alert_id: int, conn: Connection | None = None) -> OutcomeCounts:
+        """Contacted / in progress / not contacted over the alert's audience."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.counts(alert_id, own)
+        per = _per_contact(alert_id)
+        row = conn.execute(
+            select(
+                func.coalesce(func.sum(case((per.c.contacted == 1, 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case((and_(per.c.contacted == 0, per.c.open == 1), 1), else_=0)), 0
+                ),
+                func.count(),
+            )
+        ).one()
+        contacted, in_progress, total = int(row[0]), int(row[1]), int(row[2])
+        return OutcomeCounts(contacted, in_progress, total - contacted - in_progress)
+
+    def contacted(self, alert_id: int, conn: Connection) -> int:
+        """How many distinct contacts have a reached attempt."""
+        return int(
+            conn.execute(
+                select(func.count(func.distinct(attempts.c.contact_id))).where(
+                    attempts.c.alert_id == alert_id, attempts.c.reached == true()
+                )
+            ).scalar_one()
+        )
+
+    def has_open_attempts(self, alert_id: int, conn: Connection) -> bool:
+        """Whether an attempt of the alert can still change its outcome (reached NULL)."""
+        return bool(
+            conn.execute(
+                select(
+                    exists().where(attempts.c.alert_id == alert_id, attempts.c.reached.is_(None))
+                )
+            ).scalar_one()
+        )
+
+    def statuses(self, alert_id: int, conn: Connection | None = None) -> dict[str, dict[str, int]]:
+        """Attempts by means and status (``""`` is waiting in the outbox)."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.statuses(alert_id, own)
+        result: dict[str, dict[str, int]] = {}
+        query = (
+            select(attempts.c.means, attempts.c.status, func.count())
+            .where(attempts.c.alert_id == alert_id)
+            .group_by(attempts.c.means, attempts.c.status)
+        )
+        for means, status, n in conn.execute(query):
+            result.setdefault(means, {})[status] = int(n)
+        return result
+
+
+__all__ = ["Outcomes"]

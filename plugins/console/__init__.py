@@ -1,0 +1,21 @@
+"""The ``console`` channel plugin: sends by printing (or writing to a file), for the demo,
+the benchmarks and tests, with configurable simulated outcomes and delays."""
+
+from __future__ import annotations
+
+from tocsin.channel import ChannelType
+from tocsin.hookspecs import hookimpl
+from tocsin.plugins.console.channel import build
+
+
+@hookimpl
+def tocsin_register_channels() -> list[ChannelType]:
+    return [
+        ChannelType(
+            name="console",
+            means="*",
+            build=build,
+            description="Prints each message (or writes it to a file) and reports simulated "
+            "statuses; any means (set `means`).",
+        )
+    ]
