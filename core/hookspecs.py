@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tocsin.runtime import Runtime
     from tocsin.scan import ScanFinding, ScanPart
     from tocsin.status import StatusMachine
+    from tocsin.testing.harness import ConformanceHarness
 
 PROJECT = "tocsin"
 
@@ -264,4 +265,26 @@ def tocsin_contact_assigned(runtime: Runtime, assignments: Sequence[Assignment])
     :return: nothing.
 
     All implementations are called.
+    """
+
+
+# -------------------------------------------------------------------------------------
+# Testing: what the conformance kit (tocsin.testing) asks of plugins
+# -------------------------------------------------------------------------------------
+
+
+@hookspec
+def tocsin_conformance_harnesses() -> Sequence[ConformanceHarness]:
+    """Called when a test suite runs the conformance kit, to collect one harness per
+    channel type a plugin offers (never called in production).
+
+    :return: a list of :class:`tocsin.testing.harness.ConformanceHarness`: the channel
+        type's ``name`` and ``run``, an async context manager that starts the real
+        component the channel needs (virtual modem, provider simulator, SMTP server on
+        loopback) and yields a :class:`tocsin.testing.harness.ChannelUnderTest` (the
+        built channel, address scenarios with the statuses each may end in, and a way to
+        wait until the provider has settled). Import test-only dependencies inside
+        ``run``. Tocsin's own suite fails when a registered channel type has no harness.
+
+    All results are collected; a channel type covered by two harnesses is refused.
     """

@@ -10,6 +10,7 @@ import pytest
 
 from tocsin.clock import FakeClock
 from tocsin.store import Store
+from tocsin.testing.harness import ConformanceHarness, collect_harnesses
 
 
 @pytest.fixture
@@ -24,3 +25,12 @@ def tocsin_store(tmp_path: Path) -> Iterator[Store]:
     store = Store.open(f"sqlite:///{tmp_path / 'tocsin-test.db'}", upgrade=True)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def tocsin_harnesses() -> dict[str, ConformanceHarness]:
+    """Every conformance harness the installed plugins offer, by channel type."""
+    from tocsin.plugin_manager import load_plugins
+
+    harnesses: dict[str, ConformanceHarness] = collect_harnesses(load_plugins())
+    return harnesses
