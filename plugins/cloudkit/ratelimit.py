@@ -36,13 +36,14 @@ class SenderPool:
             raise ValueError(f"burst must be at least 1, got {burst}")
         self.senders = tuple(senders)
         self._clock = clock
+        self._origin = clock.now()  # small offsets keep float precision over long runs
         self.interval = per / rate if rate else 0.0
         self._tolerance = (burst - 1) * self.interval
         self._tat = dict.fromkeys(self.senders, float("-inf"))
         self._turn = 0
 
     def _now(self) -> float:
-        return float(self._clock.now().timestamp())
+        return (self._clock.now() - self._origin).total_seconds()
 
     def reserve(self) -> tuple[str, float]:
         """Reserve the next slot: the sender and the seconds to wait before sending."""
