@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Response, get
+from litestar.params import FromPath
 
 from tocsin.errors import ConfigError
 from tocsin.model import StatusEvent
@@ -45,7 +46,7 @@ def pixel_route(runtime: Any, secrets: Mapping[str, str]) -> Any:
 
     @get("/email/open/{channel:str}/{token:str}", opt=dict(PUBLIC), include_in_schema=False,
          sync_to_thread=False, name="smtp-open-pixel")
-    def open_pixel(channel: str, token: str) -> Response[bytes]:
+    def open_pixel(channel: FromPath[str], token: FromPath[str]) -> Response[bytes]:
         secret = secrets.get(channel)
         attempt_id = (
             tokens.verify_token(secret, tokens.OPEN, token.removesuffix(".gif")) if secret else None
