@@ -27,7 +27,15 @@ from litestar.static_files import create_static_files_router
 
 from tocsin.errors import TocsinError
 from tocsin.plugins.server import errors
-from tocsin.plugins.server.api import contacts, groups, operations, system, users, webhooks
+from tocsin.plugins.server.api import (
+    contacts,
+    groups,
+    operations,
+    reports,
+    system,
+    users,
+    webhooks,
+)
 from tocsin.plugins.server.auth import guard, provide_context, provide_principal
 from tocsin.plugins.server.context import ServerContext
 from tocsin.plugins.server.rights import Right, need
@@ -53,6 +61,7 @@ def core_routes() -> list[Any]:
         system.router,
         operations.router,
         webhooks.router,
+        reports.router,
         *pages.routers(),
         create_static_files_router("/static", [STATIC], opt=need(Right.PUBLIC),
                                    include_in_schema=False),
