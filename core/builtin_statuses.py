@@ -68,7 +68,10 @@ EMAIL = StatusMachine(
     transitions={"sent": {"received", "opened", "rebound", "marked as spam", "rejected"}},
     terminal={"received", "opened", "rebound", "marked as spam", "rejected", "not sent"},
     refinements={"received": {"opened", "marked as spam"}, "opened": {"marked as spam"}},
-    reached={"received", "opened"},
+    # A spam complaint proves the message reached the mailbox and its reader: it counts as
+    # reached (a refinement never takes a reached state back), and nobody who complained
+    # is sent the alert again.
+    reached={"received", "opened", "marked as spam"},
     labels={"received": "received (delivered)", "rebound": "rebound (hard bounce)"},
     address_kinds=("email",),
     description="An e-mail; opened is approximate (tracking pixel), rebound a hard bounce.",

@@ -14,7 +14,8 @@ channel reports (a call is *queued*, an SMS *accepted*, an e-mail *sent*).
 
 A terminal state is never left, except towards one of its declared *refinements*: a
 completed call becomes *confirmed* when the digit arrives after the hang-up report, a
-received e-mail becomes *opened*.
+received e-mail becomes *opened*. A refinement of a reached state is reached too, so a
+finished attempt that counted never stops counting.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class StatusMachine:
         for source, targets in self.refinements.items():
             if source not in self.terminal or not targets <= self.terminal:
                 problems.append(f"refinement {source!r} -> {sorted(targets)} must join terminal states")
+            if source in self.reached and (lost := sorted(targets - self.reached)):
+                problems.append(f"refinement {source!r} -> {lost} would take a reached state back")
         if unknown := set(self.entry) - known:
             problems.append(f"entry states {sorted(unknown)} are not states")
         unreachable = known - self._reachable_from_pending()

@@ -39,7 +39,10 @@ def random_machines(draw: st.DrawFn, max_states: int = 8) -> StatusMachine:
         for target in terminal[a + 1 :]:
             if draw(st.integers(0, 4)) == 0:
                 refinements.setdefault(source, set()).add(target)
-    reached = draw(st.sets(st.sampled_from(names), max_size=3))
+    reached = set(draw(st.sets(st.sampled_from(names), max_size=3)))
+    for source in terminal:  # in order: a refinement of a reached state is reached too
+        if source in reached:
+            reached |= refinements.get(source, set())
     return StatusMachine(
         means="random",
         states=names,

@@ -33,7 +33,7 @@ def test_the_email_machine_has_exactly_the_issue_states() -> None:
     assert EMAIL.states == ("sent", "received", "opened", "rebound", "marked as spam", "rejected", "not sent")
     assert EMAIL.initial == "sent"
     assert EMAIL.terminal == {"received", "opened", "rebound", "marked as spam", "rejected", "not sent"}
-    assert EMAIL.reached == {"received", "opened"}
+    assert EMAIL.reached == {"received", "opened", "marked as spam"}
     assert EMAIL.label("rebound") == "rebound (hard bounce)"
 
 

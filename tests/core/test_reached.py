@@ -15,11 +15,11 @@ GENERAL = Category("general")
 CONFIRM = Category("evacuation", requires_confirmation=True)
 
 
-def test_defaults_count_completed_calls_delivered_sms_and_sent_emails() -> None:
+def test_defaults_count_completed_calls_delivered_sms_and_sent_or_complained_emails() -> None:
     options = ReachedOptions()
     assert DEFAULT_POLICY.reached(CALL, GENERAL, options) == {"completed", "confirmed"}
     assert DEFAULT_POLICY.reached(SMS, GENERAL, options) == {"received"}
-    assert DEFAULT_POLICY.reached(EMAIL, GENERAL, options) == {"sent", "received", "opened"}
+    assert DEFAULT_POLICY.reached(EMAIL, GENERAL, options) == {"sent", "received", "opened", "marked as spam"}
 
 
 def test_a_confirmation_category_counts_only_confirmed_calls() -> None:
@@ -40,6 +40,7 @@ def test_email_sent_can_be_turned_off() -> None:
     assert DEFAULT_POLICY.reached(EMAIL, GENERAL, ReachedOptions(count_email_sent=False)) == {
         "received",
         "opened",
+        "marked as spam",
     }
 
 

@@ -91,7 +91,7 @@ def model_reached_states(alert: Alert, opts: ReachedOptions) -> dict[str, set[st
     table = {
         "call": {"confirmed"} if confirm else {"completed", "confirmed"},
         "sms": {"received"},
-        "email": {"received", "opened"},
+        "email": {"received", "opened", "marked as spam"},
     }
     if opts.count_voicemail and not confirm:
         table["call"].add("voicemail")

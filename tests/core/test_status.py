@@ -250,6 +250,10 @@ def _machine(**changes: object) -> StatusMachine:
         ({"states": ("queued", "delivered", "failed", "lost")}, "states ['lost'] cannot be reached"),
         ({"states": ("queued", "queued", "delivered", "failed")}, "a state is listed twice"),
         (
+            {"refinements": {"delivered": {"failed"}}},
+            "refinement 'delivered' -> ['failed'] would take a reached state back",
+        ),
+        (
             {"refinements": {"delivered": {"failed"}, "failed": {"delivered"}}},
             "states ['delivered', 'failed'] can follow themselves",
         ),
