@@ -3,7 +3,7 @@ clock, with console channels for every means and a few contacts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from tocsin.clock import FakeClock
 from tocsin.config import Config, build_config
 from tocsin.hookspecs import hookimpl
 from tocsin.model import AlertState, AttemptChange, Contact, ContactMeans
+from tocsin.runtime import Runtime
 
 
 def console(means: str, **options: Any) -> dict[str, Any]:
@@ -115,6 +116,29 @@ def add_group(app: Tocsin, name: str, contacts: list[Contact]) -> list[int]:
     app.store.groups.create(name)
     app.store.groups.add(name, ids)
     return ids
+
+
+@pytest.fixture
+def make_runtime(db_url: str, tmp_path: Path, clock: FakeClock, recorder: Recorder
+                 ) -> Iterator[Callable[..., Runtime]]:
+    """``make_runtime()``: a runtime with the recorder plugin, closed after the test."""
+    opened: list[Runtime] = []
+
+    def factory(channels: Mapping[str, Any] | None = None) -> Runtime:
+        runtime = Runtime.open(
+            make_config(db_url, tmp_path, channels), clock=clock, plugins=[("recorder", recorder)]
+        )
+        opened.append(runtime)
+        return runtime
+
+    yield factory
+    for runtime in opened:
+        runtime.close()
+
+
+@pytest.fixture
+def config(db_url: str, tmp_path: Path) -> Config:
+    return make_config(db_url, tmp_path)
 
 
 @pytest.fixture

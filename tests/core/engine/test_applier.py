@@ -1,0 +1,115 @@
+"""The status applier: batches, provider references, out-of-order and refused events,
+inbound messages — inside the engine and standalone (a server receiving webhooks)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from tocsin.clock import FakeClock
+from tocsin.engine import StatusApplier
+from tocsin.model import Alert, Attempt, InboundMessage, Message, StatusEvent
+from tocsin.runtime import Runtime
+from tocsin.sync import SyncTocsin
+
+AT = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+def _setup(runtime: Runtime, means: str = "sms") -> tuple[int, list[int]]:
+    store = runtime.store
+    contact_ids = store.contacts.upsert([__import__("tocsin.model").model.Contact(first_name="A")]).ids
+    alert = store.alerts.insert(Alert("T", [Message(means, text="x", subject="s")]))
+    ids = store.attempts.insert_many(
+        [
+            Attempt(alert.id, contact_ids[0], means, "+33600000001", "", channel="gw",
+                    provider_ref=f"ref-{i}")
+            for i in range(3)
+        ]
+    )
+    return int(alert.id or 0), ids
+
+
+async def test_a_standalone_applier_matches_provider_references_and_judges_every_event(
+    make_runtime: Any, recorder: Any
+) -> None:
+    runtime = make_runtime()
+    _, ids = _setup(runtime)
+    applier = StatusApplier(runtime)
+    await applier.start()
+    assert runtime.sink is applier
+    sink = runtime.sink
+    # out of order, duplicated, and one illegal event
+    sink.report(StatusEvent("received", AT, channel="gw", provider_ref="ref-0"))
+    sink.report(StatusEvent("sent", AT, channel="gw", provider_ref="ref-0"))
+    sink.report(StatusEvent("received", AT, channel="gw", provider_ref="ref-0"))
+    sink.report(StatusEvent("failed", AT, attempt_id=ids[1]))
+    sink.report(StatusEvent("received", AT, attempt_id=ids[1]))
+    sink.report(StatusEvent("teleported", AT, attempt_id=ids[2]))
+    applied = await applier.flush()
+    assert applied.events == 6 and len(applied.changes) == 2 and applied.anomalies == 2
+    a0, a1, a2 = (runtime.store.attempts.get(i) for i in ids)
+    assert (a0.status, a0.reached, a0.completed_at) == ("received", True, AT)
+    assert (a1.status, a1.reached) == ("failed", False)
+    assert (a2.status, a2.reached) == ("", None)
+    anomalies = [e.anomaly for e in runtime.store.attempts.events(ids[1]) if e.anomaly]
+    assert anomalies == ["'failed' is terminal; 'received' cannot follow it"]
+    assert "unknown sms status 'teleported'" in runtime.store.attempts.events(ids[2])[0].anomaly
+    assert [c.new_status for c in recorder.changes] == ["received", "failed"]
+    await applier.stop()
+    assert runtime.sink is None
+
+
+async def test_a_callback_arriving_before_its_reference_is_stored_is_applied_later(
+    make_runtime: Any,
+) -> None:
+    runtime = make_runtime()
+    _setup(runtime)
+    applier = StatusApplier(runtime)
+    applier.bind()
+    applier.report(StatusEvent("sent", AT, channel="gw", provider_ref="late-ref"))
+    first = await applier.flush()
+    assert first.unmatched == 1 and first.events == 0
+    contact = runtime.store.contacts.all_ids()[0]
+    [late] = runtime.store.attempts.insert_many(
+        [Attempt(None, contact, "sms", "+33600000001", "", channel="gw", provider_ref="late-ref")]
+    )
+    second = await applier.flush()
+    assert second.events == 1
+    assert runtime.store.attempts.get(late).status == "sent"
+    await applier.stop()
+
+
+async def test_stop_by_sms_opts_the_contact_out_and_later_alerts_skip_it(
+    make_app: Any, helpers: Any
+) -> None:
+    app = await make_app(channels={"text": helpers.console("sms")})
+    ids = helpers.add_group(app, "town", [helpers.person(1), helpers.person(2)])
+    app.runtime.sink.inbound(InboundMessage("sms", "+33600000001", " stop ", AT, channel="text"))
+    await app.run_due()
+    assert app.store.contacts.get(ids[0]).opted_out
+    alert = await app.send(Alert("T", [Message("sms", text="x")]), groups=["town"])
+    await app.run_due()
+    assert [a.contact_id for a in app.store.attempts.for_alert(alert.id)] == [ids[1]]
+    assert (await app.outcome_counts(alert.id)).not_contacted == 1
+
+
+async def test_an_unclaimed_inbound_message_changes_nothing(make_app: Any, helpers: Any) -> None:
+    app = await make_app(channels={"text": helpers.console("sms")})
+    ids = helpers.add_group(app, "town", [helpers.person(1)])
+    app.runtime.sink.inbound(InboundMessage("sms", "+33600000001", "thanks!", AT))
+    await app.run_due()
+    assert not app.store.contacts.get(ids[0]).opted_out
+
+
+async def test_the_sync_facade_sends_and_counts(config: Any, helpers: Any) -> None:
+    def run() -> None:
+        clock = FakeClock()
+        with SyncTocsin(config, clock=clock, background=False) as app:
+            helpers.add_group(app.app, "town", [helpers.person(1)])
+            alert = app.send(Alert("T", [Message("sms", text="x")]), groups=["town"])
+            app.run_due()
+            assert app.outcome_counts(alert.id).contacted == 1
+            assert app.status(alert.id).statuses == {"sms": {"received": 1}}
+
+    await asyncio.to_thread(run)

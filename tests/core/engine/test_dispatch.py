@@ -1,0 +1,137 @@
+"""Dispatch: retries with backoff, permanent failures, rate limits, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tocsin.errors import ValidationError
+from tocsin.model import Alert, AlertState, Message
+
+
+def _sms(**outcome: Any) -> dict[str, Any]:
+    channel: dict[str, Any] = {"type": "console", "means": "sms", "output": "none"}
+    if outcome:
+        channel["outcomes"] = [{"match": "*", **outcome}]
+    return {"text": channel}
+
+
+ALERT = Alert("Water cut", [Message("sms", text="No water 9-12")], reminder_offsets=())
+
+
+async def test_a_temporary_failure_is_retried_with_exponential_backoff_then_failed(
+    make_app: Any, helpers: Any, clock: Any
+) -> None:
+    app = await make_app(
+        channels=_sms(result="temporary", reason="provider busy"),
+        engine={"max_tries": 3, "retry_base": "10s"},
+    )
+    helpers.add_group(app, "town", [helpers.person(1)])
+    alert = await app.send(ALERT, groups=["town"])
+    await app.run_due()
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert (attempt.status, attempt.tries, attempt.error) == ("", 1, "provider busy")
+    assert attempt.due_at == clock.now() + __import__("datetime").timedelta(seconds=10)
+    clock.advance(9)
+    assert (await app.run_due()).handed_over == 0
+    clock.advance(1)
+    assert (await app.run_due()).handed_over == 1
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert attempt.tries == 2
+    clock.advance(19)
+    assert (await app.run_due()).handed_over == 0  # second wait is 20 s
+    clock.advance(1)
+    await app.run_due()
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert (attempt.status, attempt.reached, attempt.tries) == ("failed", False, 3)
+    assert attempt.error == "provider busy (gave up after 3 tries)"
+    assert (await app.status(alert.id)).alert.state is AlertState.FINISHED
+
+
+async def test_a_providers_retry_after_is_honoured(make_app: Any, helpers: Any, clock: Any) -> None:
+    app = await make_app(channels=_sms(result="temporary", retry_after=600), engine={"retry_base": "10s"})
+    helpers.add_group(app, "town", [helpers.person(1)])
+    alert = await app.send(ALERT, groups=["town"])
+    await app.run_due()
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert (attempt.due_at - clock.now()).total_seconds() == 600
+
+
+async def test_a_permanent_failure_is_final_with_the_providers_reason(make_app: Any, helpers: Any) -> None:
+    app = await make_app(channels=_sms(result="permanent", reason="unknown destination"))
+    helpers.add_group(app, "town", [helpers.person(1)])
+    alert = await app.send(ALERT, groups=["town"])
+    await app.run_due()
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert (attempt.status, attempt.reached, attempt.error, attempt.tries) == (
+        "failed", False, "unknown destination", 1
+    )
+    assert [e.reason for e in app.store.attempts.events(attempt.id)] == ["unknown destination"]
+
+
+async def test_the_channels_rate_limit_is_kept_on_the_engines_clock(
+    make_app: Any, helpers: Any, clock: Any
+) -> None:
+    channels = {"text": {"type": "console", "means": "sms", "output": "none", "rate": 2, "per": 60}}
+    app = await make_app(channels=channels)
+    helpers.add_group(app, "town", [helpers.person(i) for i in range(1, 7)])
+    alert = await app.send(ALERT, groups=["town"])
+    assert (await app.run_due()).handed_over == 1  # burst of one
+    clock.advance(29)
+    assert (await app.run_due()).handed_over == 0
+    clock.advance(1)
+    assert (await app.run_due()).handed_over == 1
+    clock.advance(60)
+    assert (await app.run_due()).handed_over == 1  # an idle minute does not bank sends beyond the burst
+    clock.advance(30)
+    assert (await app.run_due()).handed_over == 1
+    assert (await app.status(alert.id)).statuses["sms"] == {"received": 4, "": 2}
+
+
+async def test_cancel_fails_waiting_attempts_with_reason_and_closes_timers(
+    make_app: Any, helpers: Any, clock: Any, recorder: Any
+) -> None:
+    channels = {"text": {"type": "console", "means": "sms", "output": "none", "rate": 1, "per": 60}}
+    app = await make_app(channels=channels)
+    helpers.add_group(app, "town", [helpers.person(i) for i in range(1, 5)])
+    alert = await app.send(Alert("Fire", [Message("sms", text="Evacuate")]), groups=["town"])
+    await app.run_due()
+    cancelled = await app.cancel(alert.id)
+    assert cancelled.state is AlertState.CANCELLED
+    attempts = app.store.attempts.for_alert(alert.id)
+    assert sorted(a.status for a in attempts) == ["failed", "failed", "failed", "received"]
+    assert {a.error for a in attempts if a.status == "failed"} == {"cancelled"}
+    assert all(t.done_at is not None for t in app.store.timers.for_alert(alert.id))
+    clock.advance(hours=2)
+    assert (await app.run_due()).handed_over == 0
+    assert (alert.id, AlertState.CANCELLED) in recorder.finished
+    with pytest.raises(ValidationError, match="already cancelled"):
+        await app.cancel(alert.id)
+
+
+async def test_a_channel_that_raises_is_a_temporary_failure(
+    make_app: Any, helpers: Any, clock: Any
+) -> None:
+    app = await make_app(channels=_sms(), engine={"retry_base": "5s"})
+    helpers.add_group(app, "town", [helpers.person(1)])
+    channel = app.engine.channels["text"]
+    original = channel.send
+    calls = []
+
+    async def flaky(outbound: Any) -> Any:
+        calls.append(outbound.attempt.id)
+        if len(calls) == 1:
+            raise ConnectionError("socket closed")
+        return await original(outbound)
+
+    channel.send = flaky
+    alert = await app.send(ALERT, groups=["town"])
+    await app.run_due()
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert attempt.status == "" and "socket closed" in attempt.error
+    clock.advance(5)
+    await app.run_due()
+    [attempt] = app.store.attempts.for_alert(alert.id)
+    assert attempt.status == "received" and attempt.tries == 2
+    assert calls == [attempt.id, attempt.id]
