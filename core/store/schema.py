@@ -377,3 +377,30 @@ operations = Table(
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# -- reports: verification of contacts' means, and indexes of the alert statistics -------
+
+verifications = Table(
+    "verifications",
+    metadata,
+    _id(),
+    Column("means_id", Integer, ForeignKey("contact_means.id", ondelete="CASCADE"), nullable=False),
+    # how the code goes out: sms, call or email
+    Column("via", String(32), nullable=False),
+    # salted SHA-256 of the code and SHA-256 of the link token (never the secrets themselves)
+    Column("salt", String(32), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("attempt_id", Integer, ForeignKey("attempts.id", ondelete="SET NULL"), nullable=True),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("confirmed_at", UTCDateTime(), nullable=True),
+    Index("ix_verifications_means", "means_id", "created_at"),
+)
+
+# The overview reads one alert's attempts through these alone (no table lookups).
+Index("ix_attempts_alert_contact_means", attempts.c.alert_id, attempts.c.contact_id,
+      attempts.c.means, attempts.c.reached, attempts.c.completed_at)
+Index("ix_attempts_alert_means_status_reached", attempts.c.alert_id, attempts.c.means,
+      attempts.c.status, attempts.c.reached)
