@@ -1,0 +1,19 @@
+// Live counts of an alert being sent: server-sent events update the figures and the pie.
+(function () {
+  var box = document.getElementById("live");
+  if (!box || !box.dataset.live || !window.EventSource) return;
+  var source = new EventSource(box.dataset.live);
+  var pie = document.getElementById("pie");
+  source.addEventListener("counts", function (event) {
+    var counts = JSON.parse(event.data);
+    box.querySelectorAll("[data-count]").forEach(function (node) {
+      var value = counts[node.dataset.count];
+      if (value !== undefined && String(value) !== node.textContent) {
+        node.textContent = value;
+        node.classList.add("changed");
+      }
+    });
+    if (pie) pie.src = pie.src.split("?")[0] + "?v=" + Date.now();
+    if (counts.state === "finished" || counts.state === "cancelled") source.close();
+  });
+})();

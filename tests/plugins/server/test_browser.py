@@ -1,0 +1,162 @@
+"""The dashboard in a real browser: Debian's chromium, headless, driven by Playwright.
+
+The server runs under uvicorn on loopback; screenshots of the main pages are written to
+``docs/screenshots/`` for the documentation.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+import uvicorn
+
+from tocsin.model import Role
+from tocsin.plugins.server.app import create_app
+from tocsin.plugins.server.demo import seed_alert
+from tocsin.runtime import Runtime
+
+from .conftest import PASSWORD, add_user
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+class LiveServer:
+    """The application under uvicorn on 127.0.0.1, in a thread of the test process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(create_app(runtime), log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
+
+
+@pytest.fixture
+def live(runtime: Runtime) -> Iterator[LiveServer]:
+    with LiveServer(runtime) as server:
+        yield server
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # Playwright gives each launch a fresh temporary profile (its own --user-data-dir)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def shot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def sign_in(page: object, base: str, username: str) -> None:
+    page.goto(f"{base}/")  # type: ignore[attr-defined]
+    assert "/login" in page.url  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+
+
+def test_an_operator_reads_an_alerts_statistics_and_downloads_the_excel_file(
+    runtime: Runtime, live: LiveServer, browser: object, tmp_path: Path
+) -> None:
+    add_user(runtime, "operatrice", Role.OPERATOR)
+    seeded = seed_alert(runtime.store, contacts=120, now=runtime.clock.now(), group="Quartier nord")
+    context = browser.new_context(locale="fr-FR", accept_downloads=True,  # type: ignore[attr-defined]
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live.url}/login")
+    assert page.inner_text("h1") == "Connexion"
+    shot(page, "login")
+    sign_in(page, live.url, "operatrice")
+    page.wait_for_selector("table.data")
+    assert "Communications" in page.inner_text("h1")
+    assert seeded.alert.title in page.inner_text("table.data")
+    shot(page, "communications")
+
+    page.click(f"text={seeded.alert.title}")
+    page.wait_for_selector("#pie")
+    page.wait_for_function("document.getElementById('pie').complete")
+    assert page.evaluate("document.getElementById('pie').naturalWidth") > 0  # the SVG pie drew
+    shown = {k: int(page.inner_text(f".cards [data-count={k}]"))
+             for k in ("contacted", "in_progress", "not_contacted")}
+    assert sum(shown.values()) == 120
+    assert page.locator("table.citizens tbody tr").count() == runtime.config.section(
+        "server").get("page_size", 50)
+    assert "contacté" in page.inner_text("table.citizens")
+    shot(page, "alert-statistics")
+
+    with page.expect_download() as info:
+        page.click("text=statisticsAlert.xlsx")
+    download = info.value
+    assert download.suggested_filename == "statisticsAlert.xlsx"
+    saved = tmp_path / "statisticsAlert.xlsx"
+    download.save_as(saved)
+    rows = list(openpyxl.load_workbook(io.BytesIO(saved.read_bytes())).worksheets[0]
+                .iter_rows(values_only=True))
+    assert len(rows) == 121
+
+    page.click("nav >> text=Journal des communications")
+    page.select_option("select[name=period]", "last-30-days")
+    page.click("#period-picker button[type=submit]")
+    page.wait_for_selector("table.data tbody tr")
+    assert "period=last-30-days" in page.url
+    assert page.locator("table.data tbody tr").count() == 50
+    shot(page, "communications-log")
+
+    page.click("nav >> text=Contacts")
+    page.wait_for_selector("ul.means")
+    assert "vérifié" in page.inner_text("table.data")
+    shot(page, "contacts")
+
+    page.click("nav >> text=Canaux")
+    page.wait_for_selector("h1")
+    shot(page, "channels")
+    context.close()
+
+
+def test_the_dashboard_speaks_english_to_an_english_browser(
+    runtime: Runtime, live: LiveServer, browser: object
+) -> None:
+    add_user(runtime, "agent", Role.AGENT)
+    context = browser.new_context(locale="en-GB")  # type: ignore[attr-defined]
+    page = context.new_page()
+    sign_in(page, live.url, "agent")
+    page.wait_for_selector("h1")
+    assert page.inner_text("h1") == "Communications"
+    nav = page.inner_text("nav")
+    assert "Contacts" in nav and "Channels" not in nav  # an agent sees what an agent may do
+    context.close()
