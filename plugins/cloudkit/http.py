@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -131,3 +132,25 @@ def rate_option(options: Mapping[str, Any], key: str, default: float | None, *, 
         return None
     rate = positive(options, key, 0.0, where=where) if key in options else float(value)
     return rate or None
+
+
+class _RedactQuery(logging.Filter):
+    """Drops query strings from httpx's request log lines: gateways take passwords there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) and arg.query else arg
+                for arg in record.args
+            )
+        return True
+
+
+_REDACTION = _RedactQuery()
+
+
+def install_log_redaction() -> None:
+    """Keep credentials sent in query strings out of the logs (idempotent)."""
+    logger = logging.getLogger("httpx")
+    if _REDACTION not in logger.filters:
+        logger.addFilter(_REDACTION)

@@ -43,7 +43,7 @@ class SenderPool:
         self._turn = 0
 
     def _now(self) -> float:
-        return (self._clock.now() - self._origin).total_seconds()
+        return float((self._clock.now() - self._origin).total_seconds())
 
     def reserve(self) -> tuple[str, float]:
         """Reserve the next slot: the sender and the seconds to wait before sending."""

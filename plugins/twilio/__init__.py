@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import click
 
     from tocsin.runtime import Runtime
+    from tocsin.testing.harness import ConformanceHarness
 
 
 @hookimpl
@@ -44,3 +45,11 @@ def tocsin_cli_commands() -> list[click.Command]:
     from tocsin.testing.simulate_cli import simulate
 
     return [simulate]
+
+
+@hookimpl
+def tocsin_conformance_harnesses() -> list[ConformanceHarness]:
+    from tocsin.plugins.twilio.harness import harnesses
+
+    found: list[ConformanceHarness] = harnesses()
+    return found

@@ -18,12 +18,12 @@ from litestar.params import FromPath
 
 from tocsin.errors import ConfigError, ValidationError
 from tocsin.model import StatusEvent
+from tocsin.plugins.cloudkit.host import WebhookHost
 from tocsin.plugins.cloudkit.replay import ReplayGuard
 from tocsin.plugins.twilio import twiml
 from tocsin.plugins.twilio.settings import WEBHOOK_ROOT, TwilioSettings, parse_settings
 from tocsin.plugins.twilio.signature import is_valid
 from tocsin.plugins.twilio.statuses import MACHINE_ANSWERS, Mapped, call_status, sms_status
-from tocsin.runtime import Runtime
 
 MEANS = {"twilio-sms": "sms", "twilio-voice": "call"}
 PUBLIC = {"tocsin_right": "public"}
@@ -55,7 +55,7 @@ def _xml(document: str) -> Response[str]:
 class TwilioWebhooks:
     """The webhook logic of one runtime (the route handlers delegate here)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: WebhookHost) -> None:
         self.runtime = runtime
         self.guard = ReplayGuard()
         self._settings: dict[str, tuple[str, TwilioSettings]] = {}
@@ -196,7 +196,7 @@ class TwilioWebhooks:
         return _xml(twiml.call_twiml(script, gather_url=gather_url, voice=s.voice, prompt=s.confirm_prompt))
 
 
-def build_router(runtime: Runtime) -> Router:
+def build_router(runtime: WebhookHost) -> Router:
     """The webhook routes of every Twilio channel of ``runtime``, under ``/webhooks/twilio``."""
     hooks = TwilioWebhooks(runtime)
 

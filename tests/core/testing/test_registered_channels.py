@@ -19,10 +19,7 @@ AWAITING_HARNESS: dict[str, str] = {
     "console": "issue 5 (engine) adds the console channel's harness",
     "gsm-sms": "issue 6 (GSM channels) adds its harness on the virtual modem",
     "gsm-voice": "issue 6 (GSM channels) adds its harness on the virtual modem",
-    "http-sms": "issue 7 (cloud channels) adds its harness on the simulator",
     "smtp": "issue 10 (SMTP channel) adds its harness",
-    "twilio-sms": "issue 7 (cloud channels) adds its harness on the simulator",
-    "twilio-voice": "issue 7 (cloud channels) adds its harness on the simulator",
 }
 
 PM = load_plugins()

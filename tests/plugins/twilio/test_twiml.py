@@ -53,7 +53,11 @@ def test_voicemail_and_thanks_hang_up() -> None:
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [({}, "no 'text'"), ({"text": "x", "attempt": "a"}, "'attempt'"), ({"text": "x", "repeat": "0"}, "'repeat'")],
+    [
+        ({}, "no 'text'"),
+        ({"text": "x", "attempt": "a"}, "'attempt'"),
+        ({"text": "x", "repeat": "0"}, "'repeat'"),
+    ],
 )
 def test_a_bad_twiml_query_is_refused(query: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
