@@ -1,0 +1,90 @@
+"""Attempts: bulk inserts and bulk status updates, each in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import event
+
+from tocsin.model import Alert, Attempt, Category, Contact, ContactMeans, Message, StatusEvent
+from tocsin.store import Store
+from tocsin.store.attempts import StatusUpdate
+
+NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _setup(store: Store, n: int) -> tuple[int, tuple[int, ...]]:
+    ids = store.contacts.upsert(
+        [Contact(f"C{i}", means=[ContactMeans("mobile", f"+3361100{i:04d}")]) for i in range(n)], now=NOW
+    ).ids
+    alert = store.alerts.insert(
+        Alert("Flood", [Message("sms", text="Water rising")], category=Category("flood", True)), now=NOW
+    )
+    assert alert.id is not None
+    return alert.id, ids
+
+
+def test_bulk_insert_and_bulk_status_update_of_thousands(store: Store) -> None:
+    alert_id, contact_ids = _setup(store, 2500)
+    attempts = [Attempt(alert_id, cid, "sms", f"+3361100{i:04d}", "") for i, cid in enumerate(contact_ids)]
+    commits: list[int] = []
+    event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    ids = store.attempts.insert_many(attempts, now=NOW)
+    later = NOW + dt.timedelta(seconds=5)
+    changed = store.attempts.update_statuses(
+        [StatusUpdate(i, "sent", later, sent_at=later, provider_ref=f"ref-{i}") for i in ids]
+    )
+    assert changed == 2500
+    assert len(commits) == 2, "one transaction for the insert, one for the update"
+    stored = store.attempts.for_alert(alert_id)
+    assert {a.status for a in stored} == {"sent"}
+    assert stored[0].provider_ref == f"ref-{ids[0]}" and stored[0].sent_at == later
+
+
+def test_status_update_keeps_first_sent_time_and_unset_fields(store: Store) -> None:
+    alert_id, (cid,) = _setup(store, 1)
+    (aid,) = store.attempts.insert_many([Attempt(alert_id, cid, "sms", "+33611000000", "")], now=NOW)
+    t1, t2 = NOW + dt.timedelta(seconds=1), NOW + dt.timedelta(seconds=9)
+    store.attempts.update_statuses([StatusUpdate(aid, "sent", t1, sent_at=t1, provider_ref="p1")])
+    store.attempts.update_statuses(
+        [StatusUpdate(aid, "received", t2, reached=True, sent_at=t2, completed_at=t2)]
+    )
+    got = store.attempts.get(aid)
+    assert (got.status, got.reached, got.sent_at, got.completed_at, got.provider_ref) == (
+        "received", True, t1, t2, "p1"
+    )
+    assert store.attempts.by_provider_ref("", "p1").id == aid
+
+
+def test_events_are_recorded_and_anomalies_counted(store: Store) -> None:
+    alert_id, (cid,) = _setup(store, 1)
+    (aid,) = store.attempts.insert_many([Attempt(alert_id, cid, "sms", "+33611000000", "")], now=NOW)
+    store.attempts.insert_events(
+        [
+            StatusEvent("sent", NOW, attempt_id=aid, source="modem"),
+            StatusEvent("queued", NOW, attempt_id=aid, anomaly="'queued' cannot follow 'sent'"),
+        ],
+        now=NOW,
+    )
+    events = store.attempts.events(aid)
+    assert [e.status for e in events] == ["sent", "queued"]
+    assert events[1].anomaly
+    from sqlalchemy import select
+
+    from tocsin.store.schema import attempts
+
+    with store.engine.connect() as conn:
+        assert conn.execute(select(attempts.c.anomalies).where(attempts.c.id == aid)).scalar_one() == 1
+
+
+def test_alert_round_trips_through_the_store(store: Store) -> None:
+    alert = Alert(
+        "Boil water",
+        [Message("sms", text="Hello {{ first_name }}"), Message("email", subject="S", text="T", html="<p>T</p>")],
+        category=Category("health", True, (dt.timedelta(minutes=10),)),
+        reminder_offsets=(dt.timedelta(minutes=15),),
+        target_confirmations=50,
+    )
+    stored = store.alerts.insert(alert, now=NOW)
+    assert stored.id is not None
+    assert store.alerts.get(stored.id) == stored
