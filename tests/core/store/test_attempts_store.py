@@ -80,7 +80,10 @@ def test_events_are_recorded_and_anomalies_counted(store: Store) -> None:
 def test_alert_round_trips_through_the_store(store: Store) -> None:
     alert = Alert(
         "Boil water",
-        [Message("sms", text="Hello {{ first_name }}"), Message("email", subject="S", text="T", html="<p>T</p>")],
+        [
+            Message("sms", text="Hello {{ first_name }}"),
+            Message("email", subject="S", text="T", html="<p>T</p>"),
+        ],
         category=Category("health", True, (dt.timedelta(minutes=10),)),
         reminder_offsets=(dt.timedelta(minutes=15),),
         target_confirmations=50,
