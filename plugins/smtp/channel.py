@@ -152,7 +152,7 @@ class SmtpChannel:
         now = asyncio.get_event_loop().time()
         return sorted(self.pools, key=lambda p: p.down_until > now)
 
-    def build(self, outbound: OutboundAttempt) -> tuple[message.EmailMessage, message.Envelope]:
+    def build(self, outbound: OutboundAttempt) -> tuple[message.Message, message.Envelope]:
         """The e-mail and envelope ``send`` would transmit for ``outbound``."""
         pixel = ""
         if self.settings.tracking_pixel and self.base_url and outbound.attempt.id is not None:
@@ -177,7 +177,7 @@ class SmtpChannel:
             if finding is not None:
                 return PermanentFailure(reason=finding.reason, status=dialogue.REJECTED,
                                         code="scan")
-        data = msg.as_bytes(policy=message.POLICY)
+        data = message.to_bytes(msg)
         return await self.transmit(envelope, data, str(msg["Message-ID"]))
 
     async def transmit(self, envelope: message.Envelope, data: bytes, message_id: str) -> SendResult:

@@ -308,3 +308,43 @@ def test_rate_limiter_spaces_reservations():
     gaps = [round(b - a, 6) for a, b in itertools.pairwise(stamps)]
     assert all(g >= 0.001 for g in gaps)
 
+
+
+async def test_internationalised_addresses_use_idna_or_smtputf8(scripted, sink):
+    demo, _ = scripted
+    channel = channel_for(demo.port)
+    await channel.start(sink)
+    idn = await channel.send(outbound("zoe@exämple.fr", 1))
+    utf8 = await channel.send(outbound("zoë@exämple.fr", 2))
+    await channel.stop()
+    assert isinstance(idn, Accepted) and isinstance(utf8, Accepted)
+    first, second = demo.received
+    assert first.recipients == ("zoe@xn--exmple-cua.fr",)
+    assert "SMTPUTF8" not in first.mail_options and first.data.isascii()
+    assert second.recipients == ("zoë@exämple.fr",)
+    assert "zoë@exämple.fr".encode() in second.data
+
+
+async def test_non_ascii_local_part_is_not_sent_when_the_server_lacks_smtputf8(sink):
+    demo = await start_demo_mail(server_options={"enable_SMTPUTF8": False})
+    try:
+        channel = channel_for(demo.port)
+        await channel.start(sink)
+        result = await channel.send(outbound("zoë@example.fr", 1))
+        await channel.stop()
+        assert isinstance(result, PermanentFailure) and result.status == "not sent"
+        assert "SMTPUTF8" in result.reason and demo.received == []
+    finally:
+        await demo.stop()
+
+
+async def test_names_and_subjects_cannot_inject_headers(scripted, sink):
+    demo, _ = scripted
+    channel = channel_for(demo.port)
+    await channel.start(sink)
+    await channel.send(outbound("zoe@example.net", 1, name="Eve\r\nBcc: victim@example.com",
+                                subject="Alerte\nBcc: victim@example.com"))
+    await channel.stop()
+    msg = demo.received[0].message
+    assert msg["Bcc"] is None and demo.received[0].recipients == ("zoe@example.net",)
+    assert "victim@example.com" in msg["Subject"]
