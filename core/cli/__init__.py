@@ -22,6 +22,10 @@ class TocsinGroup(click.Group):
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         state = ctx.ensure_object(CliState)
+        # Subcommands are resolved before the group's callback runs: take --config from
+        # the parsed options now, or plugins would be loaded with the default configuration.
+        if state.config_path is None and ctx.params.get("config_path"):
+            state.config_path = ctx.params["config_path"]
         try:
             return state.plugin_commands(self.commands)
         except TocsinError as exc:
