@@ -18,12 +18,15 @@ from typing import Any
 from tocsin.testing.harness import ChannelUnderTest, ConformanceHarness, Scenario, collect_harnesses
 
 __all__ = [
+    "AlertConformance",
+    "ChannelConformance",
     "ChannelUnderTest",
     "ConformanceHarness",
     "Scenario",
     "channel_conformance",
     "collect_harnesses",
     "kit_settings",
+    "run_alert_conformance",
     "run_channel_conformance",
 ]
 
@@ -34,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from tocsin.testing import channel_kit
 
         return getattr(channel_kit, name)
+    if name in ("run_alert_conformance", "AlertConformance"):
+        from tocsin.testing import alert_kit
+
+        return getattr(alert_kit, name)
     if name == "kit_settings":
         from tocsin.testing.settings import kit_settings
 
