@@ -50,7 +50,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
     wrong_password = sign_in(client, "ann", "not the password")
     unknown_user = sign_in(client, "bob", "not the password")
     assert wrong_password.status_code == unknown_user.status_code == 401
-    assert "Wrong username or password" in wrong_password.text
+    assert "Nom d'utilisateur ou mot de passe incorrect" in wrong_password.text.replace("&#39;", "'")
     assert not client.cookies.get(COOKIE)
 
 

@@ -147,7 +147,7 @@ def test_an_import_can_be_followed_as_server_sent_events(
                           files={"file": ("people.csv", CSV_OK.encode(), "text/csv")}).json()
     with client.stream("GET", started["events_url"], headers=h) as stream:
         text = "".join(stream.iter_text())
-    events = [block for block in text.split("\n\n") if block.strip()]
+    events = [block for block in text.replace("\r\n", "\n").split("\n\n") if block.strip()]
     last = events[-1]
     assert "event: done" in last
     data = json.loads(next(line[6:] for line in last.splitlines() if line.startswith("data: ")))
