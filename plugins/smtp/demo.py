@@ -1,12 +1,13 @@
 """A local mail server for demos and tests: an SMTP sink that bounces some addresses.
 
 ``start_demo_mail()`` starts, in the running event loop, an aiosmtpd server that
-advertises DSN, takes every message, keeps it in memory, and after each message sends back
-real RFC 3464 reports to the message's return path (the channel's bounce receiver): a
-*failed* report (5.1.1, unknown user) for recipients chosen by ``bounce_when`` (by default
-local parts starting with ``bounce``), and a *delivered* report for the others when the
-sender asked for one (``NOTIFY=SUCCESS``). Nothing leaves the machine: reports go to
-``bounce_to``.
+advertises DSN, keeps every message it takes in memory, and sends back real reports to
+the message's return path at ``bounce_to`` (the channel's bounce receiver): RFC 3464
+*failed* reports (5.1.1, unknown user) for recipients chosen by ``bounce_when`` (by
+default local parts starting with ``bounce``), RFC 5965 complaints for ``complain...``,
+and *delivered* reports for the others when the sender asked for one (``NOTIFY=SUCCESS``).
+Some local parts are refused during the dialogue (see :class:`_Sink`), so every e-mail
+status can be shown. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class DsnSMTP(SMTPServer):
             self.push = original_push  # type: ignore[method-assign]
 
     async def smtp_MAIL(self, arg: str | None) -> None:
+        self._dsn_rcpt = []
         if arg is not None:
             arg, self._dsn_mail = _split_params(arg, DSN_MAIL_PARAMS)
         await super().smtp_MAIL(arg)
@@ -151,8 +153,51 @@ async def send_report(report: bytes, recipient: str, host: str, port: int) -> No
         await smtp.data(report)
 
 
+def build_arf(received: Received, recipient: str,
+              reporting: str = "feedback.demo.tocsin.invalid") -> bytes:
+    """An RFC 5965 abuse report (a spam complaint) about ``received``."""
+    boundary = email.utils.make_msgid(domain="arf").strip("<>")
+    original = received.message
+    lines = [
+        f"From: Feedback Loop <fbl@{reporting}>",
+        f"To: {received.mail_from}",
+        "Subject: Abuse report",
+        f"Date: {email.utils.formatdate()}",
+        f"Message-ID: {email.utils.make_msgid(domain=reporting)}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/report; report-type=feedback-report; boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        "Content-Type: text/plain; charset=us-ascii",
+        "",
+        "This is an e-mail abuse report: the recipient marked this message as spam.",
+        "",
+        f"--{boundary}",
+        "Content-Type: message/feedback-report",
+        "",
+        "Feedback-Type: abuse",
+        "User-Agent: TocsinDemoFeedbackLoop/1.0",
+        "Version: 1",
+        f"Original-Mail-From: <{received.mail_from}>",
+        f"Original-Rcpt-To: <{recipient}>",
+        "",
+        f"--{boundary}",
+        "Content-Type: text/rfc822-headers",
+        "",
+        *(f"{k}: {v}" for k, v in original.items()),
+        "",
+        f"--{boundary}--",
+        "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def _local(address: str) -> str:
+    return address.split("@", 1)[0].lower()
+
+
 def _default_bounce_when(recipient: str) -> bool:
-    return recipient.split("@", 1)[0].lower().startswith("bounce")
+    return _local(recipient).startswith("bounce")
 
 
 @frozen
@@ -185,15 +230,39 @@ class DemoMail:
 
 
 class _Sink:
+    """The demo server's behaviour, chosen by the recipient's local part:
+
+    ``unknown...`` refused at RCPT (550), ``virus...`` refused after DATA (554),
+    ``greylist...`` refused once (451) then taken, ``bounce...`` (or ``bounce_when``)
+    taken then a *failed* report, ``complain...`` taken then a spam complaint (ARF),
+    ``silent...`` taken without any report; anyone else taken, with a *delivered* report
+    when the sender asked for one.
+    """
+
     def __init__(self, bounce_when: Callable[[str], bool],
                  bounce_to: tuple[str, int] | None) -> None:
         self.bounce_when = bounce_when
         self.bounce_to = bounce_to
         self.demo: DemoMail | None = None
+        self.greylisted: set[str] = set()
+
+    async def handle_RCPT(self, server: DsnSMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if _local(address).startswith("unknown"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server: DsnSMTP, session: Session,
                           envelope: Envelope) -> str:
         assert self.demo is not None
+        first = _local(envelope.rcpt_tos[0]) if envelope.rcpt_tos else ""
+        if first.startswith("virus"):
+            return "554 5.7.1 Message rejected: infected with Demo.Test.Virus"
+        if first.startswith("greylist") and envelope.rcpt_tos[0] not in self.greylisted:
+            self.greylisted.add(envelope.rcpt_tos[0])
+            return "451 4.7.1 Greylisted, please try again later"
         data = envelope.original_content or b""
         received = Received(
             mail_from=str(envelope.mail_from),
@@ -213,20 +282,30 @@ class _Sink:
                 task.add_done_callback(self.demo.tasks.discard)
         return "250 OK"
 
+    def _report_for(self, received: Received, rcpt: str) -> tuple[str, bytes] | None:
+        local = _local(rcpt)
+        if local.startswith("silent"):
+            return None
+        if self.bounce_when(rcpt):
+            return "failure", build_dsn(received, rcpt, action="failed", status="5.1.1",
+                                        diagnostic=f"550 5.1.1 <{rcpt}>: user unknown")
+        if local.startswith("complain"):
+            return "complaint", build_arf(received, rcpt)
+        if any("SUCCESS" in o.upper() for o in received.rcpt_options):
+            return "success", build_dsn(received, rcpt, action="delivered", status="2.0.0",
+                                        diagnostic="")
+        return None
+
     async def _report(self, received: Received, rcpt: str) -> None:
         assert self.bounce_to is not None and self.demo is not None
-        if self.bounce_when(rcpt):
-            report = build_dsn(received, rcpt, action="failed", status="5.1.1",
-                               diagnostic=f"550 5.1.1 <{rcpt}>: user unknown")
-        elif any("SUCCESS" in o.upper() for o in received.rcpt_options):
-            report = build_dsn(received, rcpt, action="delivered", status="2.0.0", diagnostic="")
-        else:
+        found = self._report_for(received, rcpt)
+        if found is None:
             return
+        kind, report = found
         host, port = self.bounce_to
-        subject = "failure" if self.bounce_when(rcpt) else "success"
         try:
             await send_report(report, received.mail_from, host, port)
-            self.demo.reports_sent.append((rcpt, subject))
+            self.demo.reports_sent.append((rcpt, kind))
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("demo mail: could not return a report for %s: %s", rcpt, exc)
 

@@ -58,3 +58,11 @@ def tocsin_attempts_changed(runtime: Any, changes: Sequence[AttemptChange]) -> N
     """A hard bounce marks the address failing, so later alerts skip or flag it."""
     for address in failing_addresses(runtime, changes):
         runtime.store.contacts.set_means_flags(address, failing=True)
+
+
+@hookimpl
+def tocsin_conformance_harnesses() -> list[Any]:
+    """The conformance kit's harness for ``smtp`` (see :mod:`.harness`)."""
+    from tocsin.plugins.smtp.harness import harnesses
+
+    return list(harnesses())

@@ -19,7 +19,6 @@ AWAITING_HARNESS: dict[str, str] = {
     "console": "issue 5 (engine) adds the console channel's harness",
     "gsm-sms": "issue 6 (GSM channels) adds its harness on the virtual modem",
     "gsm-voice": "issue 6 (GSM channels) adds its harness on the virtual modem",
-    "smtp": "issue 10 (SMTP channel) adds its harness",
 }
 
 PM = load_plugins()
