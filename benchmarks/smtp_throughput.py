@@ -168,10 +168,10 @@ async def tocsin_pooled(port: int, count: int, concurrency: int, cafile: str | N
 def measure(name: str, run: Callable[[], Awaitable[int]], counter: Any) -> float:
     before = counter.value
     start = time.perf_counter()
-    sent = asyncio.run(run())  # type: ignore[arg-type]
+    sent: int = asyncio.run(run())  # type: ignore[arg-type]
     elapsed = time.perf_counter() - start
     received = counter.value - before
-    rate = sent / elapsed
+    rate = float(sent / elapsed)
     print(f"  {name:<34} {sent:>6} sent {received:>6} received  {elapsed:7.2f} s"
           f"  {rate:8.0f} msg/s")
     return rate

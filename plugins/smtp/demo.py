@@ -63,6 +63,9 @@ def _split_params(arg: str, names: tuple[str, ...]) -> tuple[str, list[str]]:
 class DsnSMTP(SMTPServer):
     """aiosmtpd's server, advertising and accepting the DSN extension (RFC 3461)."""
 
+    _dsn_mail: list[str]
+    _dsn_rcpt: list[str]
+
     async def smtp_EHLO(self, hostname: str) -> None:
         original_push = self.push
 
@@ -73,7 +76,7 @@ class DsnSMTP(SMTPServer):
             await original_push(status)
 
         self._dsn_said = False
-        self.push = push  # type: ignore[method-assign]
+        self.push = push  # type: ignore[method-assign, assignment]
         try:
             await super().smtp_EHLO(hostname)
         finally:
@@ -92,9 +95,9 @@ class DsnSMTP(SMTPServer):
         await super().smtp_RCPT(arg)
 
     def _set_rset_state(self) -> None:
-        super()._set_rset_state()
-        self._dsn_mail: list[str] = []
-        self._dsn_rcpt: list[str] = []
+        super()._set_rset_state()  # type: ignore[no-untyped-call]
+        self._dsn_mail = []
+        self._dsn_rcpt = []
 
 
 def build_dsn(received: Received, recipient: str, *, action: str, status: str,

@@ -42,7 +42,7 @@ def fetch_unseen(settings: ImapSettings) -> list[bytes]:
         status, _ = conn.select(settings.mailbox)
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot select mailbox {settings.mailbox!r}")
-        status, data = conn.uid("SEARCH", None, "UNSEEN")
+        status, data = conn.uid("SEARCH", "UNSEEN")
         uids = data[0].split() if status == "OK" and data and data[0] else []
         messages = []
         for uid in uids:

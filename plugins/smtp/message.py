@@ -117,12 +117,12 @@ def _attachment_part(a: Attachment, wire: policy.Policy) -> Message:
 
 
 def _body(text: str, html: str, attachments: Sequence[Attachment], wire: policy.Policy) -> Message:
-    plain = MIMEText(text or " ", "plain", _UTF8, policy=wire)
+    plain = MIMEText(text or " ", "plain", _UTF8, policy=wire)  # type: ignore[arg-type]
     body: Message = plain
     if html:
         body = MIMEMultipart("alternative", policy=wire)
         body.attach(plain)
-        body.attach(MIMEText(html, "html", _UTF8, policy=wire))
+        body.attach(MIMEText(html, "html", _UTF8, policy=wire))  # type: ignore[arg-type]
     if attachments:
         mixed = MIMEMultipart("mixed", policy=wire)
         mixed.attach(body)
@@ -154,7 +154,7 @@ def build_message(
     utf8 = wire is WIRE_UTF8
     msg = _body(outbound.message.text, _html(outbound, pixel_url), attachments, wire)
     subject = _one_line(outbound.message.subject or outbound.alert_title) or "(no subject)"
-    msg["Subject"] = subject if subject.isascii() or utf8 else Header(subject, "utf-8")
+    msg["Subject"] = subject if subject.isascii() or utf8 else Header(subject, "utf-8")  # type: ignore[assignment]
     msg["From"] = _mailbox(settings.from_name, settings.from_address, utf8)
     msg["To"] = _mailbox(outbound.contact_name, recipient, utf8)
     if settings.reply_to:
