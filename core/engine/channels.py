@@ -27,6 +27,7 @@ def build_channels(runtime: Runtime) -> dict[str, Channel]:
             clock=runtime.clock,
             data_dir=config.core.data_dir,
             base_url=config.core.base_url,
+            hooks=runtime.pm.hook,  # extension hooks a channel calls (content scanners)
         )
         channel = channel_type.build(settings)
         if channel.means not in runtime.registry.status_machines:
