@@ -163,9 +163,13 @@ def reminder_targets(
 
 
 def recontact_refusal(
-    alert: Alert, offsets: Sequence[dt.timedelta], rounds_done: int
+    alert: Alert, offsets: Sequence[dt.timedelta], rounds_done: int, *, steps_left: int = 0
 ) -> str | None:
-    """Why a recontact is not allowed now, or None when it is."""
+    """Why a recontact is not allowed now, or None when it is.
+
+    ``steps_left`` counts the escalation steps not yet run: an escalation plan replaces
+    the reminders, so a recontact waits for the plan as it waits for the reminders.
+    """
     if alert.state in (AlertState.DRAFT, AlertState.CANCELLED):
         return f"the alert is {alert.state}"
     if alert.sent_at is None:
@@ -174,6 +178,11 @@ def recontact_refusal(
         return (
             f"the automatic reminders are not all sent yet ({rounds_done} of {len(offsets)}); "
             "recontact comes after them"
+        )
+    if steps_left > 0:
+        return (
+            f"the escalation plan has {steps_left} step(s) left, which replace the automatic "
+            "reminders; recontact comes after them"
         )
     return None
 

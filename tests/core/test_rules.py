@@ -219,6 +219,15 @@ def test_recontact_is_allowed_only_after_every_reminder_of_a_sent_alert(
         assert f"({done} of {count})" in (refusal or "")
 
 
+def test_recontact_waits_for_the_escalation_plan_that_replaces_the_reminders() -> None:
+    plan = EscalationPlan([EscalationStep("call"), EscalationStep("sms", dt.timedelta(minutes=5))])
+    alert = make_alert(["call", "sms"], Category("general"), state=AlertState.SENT, sent_at=T0, plan=plan)
+    offsets = reminder_offsets(alert, DEFAULT_OFFSETS)
+    refusal = recontact_refusal(alert, offsets, 0, steps_left=1)
+    assert refusal is not None and "escalation plan has 1 step(s) left" in refusal
+    assert recontact_refusal(alert, offsets, 0, steps_left=0) is None
+
+
 def test_recontact_of_a_never_sent_alert_is_refused_with_a_reason() -> None:
     alert = make_alert(["call"], Category("general"), state=AlertState.SENDING)
     assert recontact_refusal(alert, (), 0) == "the alert has not been sent"
