@@ -17,9 +17,9 @@ poller (started here when configured) and are reported to the sink.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Sequence
 
 import aiosmtplib
@@ -123,7 +123,7 @@ class SmtpChannel:
             await pool.close()
 
     def health(self) -> Health:
-        now = asyncio.get_event_loop().time()
+        now = time.monotonic()
         down = [p for p in self.pools if p.down_until > now]
         data = {
             p.server.label: {
@@ -144,12 +144,12 @@ class SmtpChannel:
 
     def _mark_down(self, pool: ServerPool, reason: str) -> None:
         pool.last_error = reason
-        pool.down_until = asyncio.get_event_loop().time() + self.settings.failover_cooldown
+        pool.down_until = time.monotonic() + self.settings.failover_cooldown
         log.warning("channel %s: server %s is down: %s", self.name, pool.server.label, reason)
 
     def _order(self) -> Sequence[ServerPool]:
         """Servers in configured order, those marked down last (they may be back)."""
-        now = asyncio.get_event_loop().time()
+        now = time.monotonic()
         return sorted(self.pools, key=lambda p: p.down_until > now)
 
     def build(self, outbound: OutboundAttempt) -> tuple[message.Message, message.Envelope]:

@@ -16,6 +16,7 @@ import asyncio
 import email
 import email.utils
 import logging
+import socket
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
@@ -147,6 +148,13 @@ def build_dsn(received: Received, recipient: str, *, action: str, status: str,
     return "\r\n".join(lines).encode("utf-8")
 
 
+def free_port() -> int:
+    """A TCP port free on loopback now (for the bounce receiver of a demo)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 async def send_report(report: bytes, recipient: str, host: str, port: int) -> None:
     """Deliver a report as MTAs do: null sender (``MAIL FROM:<>``), one recipient."""
     smtp = aiosmtplib.SMTP(hostname=host, port=port, start_tls=False, timeout=10)
@@ -219,6 +227,18 @@ class DemoMail:
     @property
     def port(self) -> int:
         return int(self.server.sockets[0].getsockname()[1])
+
+    def channel_section(self, bounce_port: int, token_secret: str, **extra: Any) -> dict[str, Any]:
+        """A ``[channels.<name>]`` section sending through this server, its bounce receiver
+        listening on ``bounce_port`` (the port given to :func:`start_demo_mail` as
+        ``bounce_to``)."""
+        return {
+            "type": "smtp", "host": self.host, "port": self.port, "tls": "none",
+            "from_address": "alerts@example.org", "from_name": "Tocsin demo",
+            "token_secret": token_secret,
+            "bounce_smtp": {"host": "127.0.0.1", "port": bounce_port},
+            **extra,
+        }
 
     async def settle(self) -> None:
         """Wait until every report due so far has been sent."""

@@ -4,14 +4,13 @@ hard-bounced address marked failing (what ``make demo`` shows)."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from tocsin.app import Tocsin
 from tocsin.clock import FakeClock
 from tocsin.config import build_config
 from tocsin.model import Alert, Contact, ContactMeans, Message
-from tocsin.plugins.smtp.demo import start_demo_mail
+from tocsin.plugins.smtp.demo import free_port, start_demo_mail
 
 from .conftest import SECRET
 
@@ -24,22 +23,12 @@ ADDRESSES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_an_email_alert_ends_in_every_status_the_server_and_reports_say(tmp_path: Path):
     bounce_port = free_port()
     demo = await start_demo_mail(bounce_to=("127.0.0.1", bounce_port))
     config = build_config({
         "tocsin": {"data_dir": str(tmp_path), "database": f"sqlite:///{tmp_path / 't.db'}"},
-        "channels": {"mail": {
-            "type": "smtp", "host": "127.0.0.1", "port": demo.port, "tls": "none",
-            "from_address": "alerts@example.org", "from_name": "Mairie", "token_secret": SECRET,
-            "bounce_smtp": {"host": "127.0.0.1", "port": bounce_port},
-        }},
+        "channels": {"mail": demo.channel_section(bounce_port, SECRET)},
     })
     app = Tocsin(config, clock=FakeClock(), background=False)
     await app.start()
