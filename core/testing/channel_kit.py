@@ -4,7 +4,8 @@ For each example the kit enters the channel's harness (which starts the real pro
 side: virtual modem, simulator, SMTP server), starts the channel with a recording sink,
 then runs random steps: sends to the harness's scenarios, deliveries of the channel's
 reports in order and out of order, duplicate deliveries, retries after temporary
-failures, waits, and settles (the harness says the provider has reported everything).
+failures, provider outages (when the harness can cause them), waits, and settles (the
+harness says the provider has reported everything).
 After every step it asserts:
 
 - every attempt's applied statuses form a legal sequence of the channel's machine;
@@ -15,7 +16,8 @@ After every step it asserts:
 - no event is lost: every report names an attempt the kit sent and is recorded as
   applied, absorbed, duplicate or refused; once the provider has settled every send is
   in one of its scenario's outcomes;
-- ``send`` returns a typed result and provider references are unique.
+- ``send`` returns a typed result and provider references are unique; during a provider
+  outage (when the harness can cause one) it returns a temporary failure.
 
 A failure shows the offending attempt's whole story, and hypothesis prints the steps.
 """
@@ -97,6 +99,7 @@ class ChannelConformance(RuleBasedStateMachine):
         self._context = self.harness.run()
         self._entered = False
         self.sink = RecordingSink()
+        self.down = False
         self.cut: ChannelUnderTest = self._run(self._context.__aenter__(), "entering the harness")
         self._entered = True
         channel = self.cut.channel
@@ -177,7 +180,20 @@ class ChannelConformance(RuleBasedStateMachine):
                 track, f"send raised {type(exc).__name__}: {exc}; a channel returns a typed result"
             ) from exc
         track.tries += 1
-        track.results.append(type(result).__name__ + (f"({result.status!r})" if _status(result) else ""))
+        track.results.append(
+            type(result).__name__
+            + (f"({result.status!r})" if _status(result) else "")
+            + (" during an outage" if self.down else "")
+        )
+        if self.down:
+            if not isinstance(result, TemporaryFailure):
+                raise self._fail(
+                    track,
+                    f"during a provider outage send returned {result!r}; it must return a "
+                    "TemporaryFailure so that the engine tries again later",
+                )
+            track.outage_tries += 1
+            return
         if isinstance(result, Accepted):
             ref = result.provider_ref
             if ref is not None and (other := self.ledger.remember_ref(track, ref)):
@@ -186,7 +202,7 @@ class ChannelConformance(RuleBasedStateMachine):
         elif isinstance(result, PermanentFailure):
             self._judge_own(track, result.status or failure_state(self.machine))
         elif isinstance(result, TemporaryFailure):
-            if track.tries >= MAX_TRIES:
+            if track.tries - track.outage_tries >= MAX_TRIES:
                 self._judge_own(track, failure_state(self.machine))
         else:
             raise self._fail(
@@ -253,6 +269,22 @@ class ChannelConformance(RuleBasedStateMachine):
             event = self.ledger.delivered[which % len(self.ledger.delivered)]
             self._check_record(self.ledger.apply_event(event, Origin.DUPLICATE))
 
+    @precondition(lambda self: self.cut.outage is not None and not self.down)
+    @rule()
+    def the_provider_goes_down(self) -> None:
+        """A provider outage: sends must fail temporarily until it is back."""
+        assert self.cut.outage is not None
+        self._run(self.cut.outage(True), "taking the provider down")
+        self.down = True
+
+    @precondition(lambda self: self.down)
+    @rule()
+    def the_provider_comes_back(self) -> None:
+        """The outage ends; waiting sends are retried."""
+        assert self.cut.outage is not None
+        self._run(self.cut.outage(False), "bringing the provider back")
+        self.down = False
+
     @rule()
     def let_time_pass(self) -> None:
         """Let the channel and its provider work for a moment."""
@@ -263,8 +295,10 @@ class ChannelConformance(RuleBasedStateMachine):
     def settle(self) -> None:
         """Wait until the provider has reported everything, apply it all, and check
         every send ended as its scenario says."""
+        if self.down:
+            self.the_provider_comes_back()
         for track in list(self.ledger.tracks.values()):
-            while track.status == PENDING and 0 < track.tries < MAX_TRIES:
+            while track.status == PENDING and track.tries and track.tries - track.outage_tries < MAX_TRIES:
                 self._hand_over(track)
         self._run(self.cut.settle(), "the harness's settle()", SETTLE_TIMEOUT)
         while self.sink.pending():

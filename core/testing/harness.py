@@ -63,7 +63,11 @@ class ChannelUnderTest:
     far (a simulator's queue of callbacks drained, a modem's status reports delivered);
     the default suits a channel that reports everything before ``send`` returns.
     ``machine`` overrides the status machine registered for the channel's means.
-    ``message`` is what each send carries.
+    ``message`` is what each send carries. ``outage``, when given, takes the provider
+    down (``await outage(True)``: the simulator answers 503, the SMTP server stops, the
+    modem is unplugged) and brings it back (``await outage(False)``); during an outage a
+    send must return a ``TemporaryFailure`` (never raise), and once the provider is back
+    the retried sends must end as their scenarios say.
     """
 
     channel: Channel
@@ -71,6 +75,7 @@ class ChannelUnderTest:
     settle: Callable[[], Awaitable[None]] = _nothing_to_wait_for
     machine: StatusMachine | None = None
     message: RenderedMessage = TEST_MESSAGE
+    outage: Callable[[bool], Awaitable[None]] | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.scenarios:

@@ -59,6 +59,7 @@ class Track:
     provider_ref: str | None = None
     reached: bool | None = None
     tries: int = 0
+    outage_tries: int = 0
     settled: bool = False
     applied: list[str] = attrs.Factory(list)
     records: list[Record] = attrs.Factory(list)

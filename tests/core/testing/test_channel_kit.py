@@ -54,6 +54,7 @@ class LoopbackSmsChannel:
         self.tasks: set[asyncio.Task[None]] = set()
         self.busy_once: set[int] = set()
         self.clock = SystemClock()
+        self.down = False
 
     async def start(self, sink: StatusSink) -> None:
         self.sink = sink
@@ -67,6 +68,10 @@ class LoopbackSmsChannel:
 
     async def send(self, outbound: OutboundAttempt) -> SendResult:
         address, attempt_id = outbound.attempt.address, outbound.attempt.id or 0
+        if self.down:
+            if self.fault == "raises when down":
+                raise ConnectionError("connection refused")  # the bug: nothing typed
+            return TemporaryFailure("provider unavailable (503)", retry_after=5.0)
         if address == UNKNOWN_NUMBER:
             return PermanentFailure("unknown destination", code="21211")
         if address == BUSY_GATEWAY and attempt_id not in self.busy_once:
@@ -98,6 +103,9 @@ class LoopbackSmsChannel:
             status=event.status, at=event.at, channel=self.name, provider_ref=ref, source=event.source
         )
 
+    async def outage(self, down: bool) -> None:
+        self.down = down
+
     async def settled(self) -> None:
         while self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -116,6 +124,7 @@ def loopback_harness(fault: str = "") -> ConformanceHarness:
                 Scenario(BUSY_GATEWAY, {"received"}, "gateway busy once, then delivered"),
             ],
             settle=channel.settled,
+            outage=channel.outage,
         )
 
     return ConformanceHarness("loopback-sms", run, "planted channels for the kit's own tests")
@@ -127,7 +136,7 @@ def test_a_well_behaved_channel_passes_the_kit() -> None:
 
 def _failure(fault: str) -> tuple[str, str]:
     with pytest.raises(AssertionError) as info:
-        run_channel_conformance(loopback_harness(fault), max_examples=40, stateful_step_count=15)
+        run_channel_conformance(loopback_harness(fault), max_examples=40, stateful_step_count=10)
     notes = "\n".join(getattr(info.value, "__notes__", []))
     return str(info.value), notes
 
@@ -152,3 +161,9 @@ def test_the_kit_fails_a_channel_whose_reports_name_no_attempt() -> None:
     message, _ = _failure("wrong reference")
     assert "names no attempt the kit sent" in message
     assert "provider_ref='SM0001-x'" in message
+
+
+def test_the_kit_fails_a_channel_that_raises_during_a_provider_outage() -> None:
+    message, steps = _failure("raises when down")
+    assert "send raised ConnectionError: connection refused; a channel returns a typed result" in message
+    assert "state.the_provider_goes_down()" in steps
