@@ -404,3 +404,13 @@ Index("ix_attempts_alert_contact_means", attempts.c.alert_id, attempts.c.contact
       attempts.c.means, attempts.c.reached, attempts.c.completed_at)
 Index("ix_attempts_alert_means_status_reached", attempts.c.alert_id, attempts.c.means,
       attempts.c.status, attempts.c.reached)
+# Contacted / in progress read only the reached and the open attempts; the median time to
+# reach seeks its middle; the communications log filtered by alert or contact stays in
+# time order; contacts without any attempt are found by their missing means.
+Index("ix_attempts_alert_reached_contact", attempts.c.alert_id, attempts.c.reached,
+      attempts.c.contact_id, attempts.c.means)
+Index("ix_attempts_alert_means_reached_completed", attempts.c.alert_id, attempts.c.means,
+      attempts.c.reached, attempts.c.completed_at)
+Index("ix_attempts_alert_created", attempts.c.alert_id, attempts.c.created_at)
+Index("ix_attempts_contact_created", attempts.c.contact_id, attempts.c.created_at)
+Index("ix_alert_contacts_alert_missing", alert_contacts.c.alert_id, alert_contacts.c.missing)

@@ -139,3 +139,48 @@ def export_command(state: CliState, name: str, format_name: str, params: tuple[s
         finally:
             partial.unlink(missing_ok=True)
     state.err.print(f"wrote {target} ({target.stat().st_size} bytes)")
+
+
+@click.group("verification")
+def verification_command() -> None:
+    """Verify contacts' phone numbers and e-mail addresses (list them with
+    `tocsin report verification`)."""
+
+
+@verification_command.command("send")
+@click.argument("means_id", type=int)
+@click.option("--via", type=click.Choice(["sms", "call", "email"]),
+              help="How to send the code (default: the usual one for the address).")
+@pass_state  # type: ignore[untyped-decorator]
+def verification_send(state: CliState, means_id: int, via: str | None) -> None:
+    """Send a new verification code (and link) to the means MEANS_ID through the
+    configured channel for it."""
+    import asyncio
+
+    from tocsin.app import Tocsin
+    from tocsin.plugins.reports.verification import resend_verification
+
+    async def go() -> Any:
+        async with Tocsin(state.config, background=False, dispatch=False) as app:
+            return await resend_verification(app.runtime, means_id, via=via)
+
+    sent = asyncio.run(go())
+    if sent.error:
+        raise click.ClickException(f"{sent.via} to {sent.address} failed: {sent.error}")
+    click.echo(f"verification sent by {sent.via} to {sent.address} "
+               f"({sent.status}, attempt {sent.attempt_id})")
+
+
+@verification_command.command("confirm")
+@click.argument("address")
+@click.argument("code")
+@pass_state  # type: ignore[untyped-decorator]
+def verification_confirm(state: CliState, address: str, code: str) -> None:
+    """Confirm ADDRESS with the CODE its owner gave back (e.g. read over the phone)."""
+    from tocsin.plugins.reports.verify import confirm_code
+
+    runtime = state.runtime()
+    result = confirm_code(runtime.store, address, code.strip(), now=runtime.clock.now())
+    if not result.verified:
+        raise click.ClickException(f"{address}: {result.reason}")
+    click.echo(f"{address} verified")

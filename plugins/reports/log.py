@@ -4,8 +4,9 @@ status, dates, recipient and communication; filters by means, status, alert, con
 An attempt belongs to the period in which it was created (written to the outbox), which
 is when it was sent for every attempt that left; the period is read in the deployment's
 time zone (see :mod:`tocsin.plugins.reports.periods`). A page is loaded; an unpaginated
-run streams every row through ``as_table()``. The chart is the split of the period's
-attempts into reached, in progress and not reached.
+run streams every row through ``as_table()``; a page counts its matches up to
+:data:`COUNT_CAP`. The export's chart is the split of the period's attempts into
+reached, in progress and not reached.
 """
 
 from __future__ import annotations
@@ -58,18 +59,25 @@ class LogEntry:
 
 @frozen(slots=False)
 class LogPage:
+    """One page of the log. ``total`` counts the matching attempts up to
+    :data:`COUNT_CAP` (``total_capped`` says there are more: narrow the period or
+    export, which has them all)."""
+
     period: Period
     total: int
+    total_capped: bool
     offset: int
     limit: int | None
     items: tuple[LogEntry, ...]
-    chart: Chart
     filename: str
 
     def as_table(self) -> Table:
         stream: Callable[[], Table] = self.__dict__["_stream"]
         return stream()
 
+
+COUNT_CAP = 10_000
+"""A page counts matching attempts up to this many (counting a million takes seconds)."""
 
 COLUMNS = (
     Column("means", "Type"),
@@ -133,11 +141,8 @@ def communications_log(runtime: Runtime, p: LogParams) -> LogPage:
         return str(labels.get(means, {}).get(status, status or "waiting"))
 
     with runtime.store.engine.connect() as conn:
-        split = conn.execute(
-            select(func.count(), func.sum(flag(is_reached())),
-                   func.sum(flag(attempts.c.reached.is_(None)))).where(*conds)
-        ).one()
-        total, reached, pending = int(split[0]), int(split[1] or 0), int(split[2] or 0)
+        matching = select(attempts.c.id).where(*conds).limit(COUNT_CAP + 1).subquery()
+        counted = int(conn.execute(select(func.count()).select_from(matching)).scalar_one())
         items: tuple[LogEntry, ...] = ()
         if p.limit is not None:
             items = tuple(
@@ -148,12 +153,19 @@ def communications_log(runtime: Runtime, p: LogParams) -> LogPage:
                 for r in conn.execute(_rows(conds).limit(p.limit).offset(p.offset))
             )
     today = runtime.clock.now().astimezone(zone).date()
-    chart = Chart("Attempts", ("reached", "in progress", "not reached"),
-                  (reached, pending, total - reached - pending))
     name = f"CommunicationsLog-{today.isoformat()}"
-    page = LogPage(period, total, p.offset, p.limit, items, chart, name)
+    page = LogPage(period, min(counted, COUNT_CAP), counted > COUNT_CAP, p.offset, p.limit, items,
+                   name)
 
     def table() -> Table:
+        with runtime.store.engine.connect() as conn:
+            split = conn.execute(
+                select(func.count(), func.sum(flag(is_reached())),
+                       func.sum(flag(attempts.c.reached.is_(None)))).where(*conds)
+            ).one()
+        total, reached, pending = int(split[0]), int(split[1] or 0), int(split[2] or 0)
+        chart = Chart("Attempts", ("reached", "in progress", "not reached"),
+                      (reached, pending, total - reached - pending))
         query = _rows(conds)
         if p.limit is not None:
             query = query.limit(p.limit)

@@ -24,9 +24,9 @@ def tocsin_register_reports() -> list[Report]:
 
 @hookimpl  # type: ignore[untyped-decorator]
 def tocsin_cli_commands() -> list[click.Command]:
-    from tocsin.plugins.reports.cli import export_command, report_command
+    from tocsin.plugins.reports.cli import export_command, report_command, verification_command
 
-    return [report_command, export_command]
+    return [report_command, export_command, verification_command]
 
 
 @hookimpl  # type: ignore[untyped-decorator]

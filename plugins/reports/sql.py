@@ -1,4 +1,4 @@
-"""SQL shared by the reports: outcomes per contact, time arithmetic, streamed rows.
+"""SQL shared by the reports: flags, time arithmetic, streamed rows.
 
 Every figure is computed by the database (group by, window functions); Python only
 sees aggregates or one page of rows. The expressions work on SQLite and PostgreSQL.
@@ -14,16 +14,12 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
-    Subquery,
     case,
     extract,
     func,
-    literal,
-    select,
     true,
 )
 
-from tocsin.model import Outcome
 from tocsin.store.schema import attempts
 
 STREAM_CHUNK = 2000
@@ -37,33 +33,6 @@ def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def is_reached() -> ColumnElement[bool]:
     reached: ColumnElement[bool] = attempts.c.reached == true()
     return reached
-
-
-def contact_outcomes(alert_ids: Sequence[int], *extra: ColumnElement[Any]) -> Subquery:
-    """One row per (alert, contact) with attempts: whether any attempt reached the
-    contact (``any_reached``) and whether any is still in progress (``any_pending``)."""
-    return (
-        select(
-            attempts.c.alert_id,
-            attempts.c.contact_id,
-            func.max(flag(is_reached())).label("any_reached"),
-            func.max(flag(attempts.c.reached.is_(None))).label("any_pending"),
-            *extra,
-        )
-        .where(attempts.c.alert_id.in_(list(alert_ids)))
-        .group_by(attempts.c.alert_id, attempts.c.contact_id)
-        .subquery("per_contact")
-    )
-
-
-def outcome_of(any_reached: ColumnElement[Any], any_pending: ColumnElement[Any]) -> ColumnElement[str]:
-    """The contact's outcome from its aggregated flags; no attempt at all (NULL flags)
-    is *not contacted*."""
-    return case(
-        (any_reached == 1, literal(str(Outcome.CONTACTED))),
-        (any_pending == 1, literal(str(Outcome.IN_PROGRESS))),
-        else_=literal(str(Outcome.NOT_CONTACTED)),
-    )
 
 
 def epoch_seconds(value: ColumnElement[Any], dialect: str) -> ColumnElement[float]:

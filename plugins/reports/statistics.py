@@ -17,7 +17,7 @@ from sqlalchemy import ScalarSelect, select
 from tocsin.errors import NotFoundError
 from tocsin.model import Outcome
 from tocsin.plugins.reports.citizens import _outcome_expr
-from tocsin.plugins.reports.overview import _outcome_counts
+from tocsin.plugins.reports.overview_queries import outcome_counts
 from tocsin.plugins.reports.sql import QueryRows
 from tocsin.report import Column, Report, Table, bind_params
 from tocsin.runtime import Runtime
@@ -58,7 +58,7 @@ def statistics(runtime: Runtime, p: StatisticsParams) -> Table:
         title = conn.execute(select(alerts.c.title).where(alerts.c.id == p.alert_id)).scalar_one_or_none()
         if title is None:
             raise NotFoundError(f"no alert with id {p.alert_id}")
-        counts, _ = _outcome_counts(conn, [p.alert_id])
+        counts = outcome_counts(conn, [p.alert_id])
     query = (
         select(
             contacts.c.first_name,

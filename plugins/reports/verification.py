@@ -2,9 +2,10 @@
 latest challenge) and the resend of a verification SMS, call or e-mail.
 
 The resend issues a challenge (:mod:`tocsin.plugins.reports.verify`), records the
-message as an attempt of kind *verification* (no alert), and hands it to a channel
-through the channel contract, as the engine does for an alert's attempts; the channel's
-later status reports reach that attempt like any other.
+message as an attempt of kind *verification* (no alert), and hands it at once to the
+channel the running engine routes that means to (:func:`resend_verification`), through
+the channel contract; the channel's later status reports (delivery, bounce) reach that
+attempt through the engine's status applier like any other.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from attrs import field, frozen
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
 
 from tocsin.channel import Accepted, Channel, OutboundAttempt, PermanentFailure
-from tocsin.errors import NotFoundError, ValidationError
+from tocsin.errors import ConfigError, NotFoundError, TocsinError, ValidationError
 from tocsin.model import Attempt, AttemptKind
 from tocsin.plugins.reports import verify
 from tocsin.plugins.reports.citizens import _limit, _not_negative
@@ -177,6 +178,29 @@ async def resend(runtime: Runtime, means_id: int, *, channel: Channel,
                               completed_at=done)
     store.attempts.update_statuses([update])
     return Resent(challenge.verification_id, attempt_id, challenge.address, via, status, error)
+
+
+async def resend_verification(runtime: Runtime, means_id: int, *, via: str | None = None) -> Resent:
+    """Resend a verification through the engine running in this process (its channel
+    for the means: ``[engine.routes]`` or the first channel configured for it)."""
+    engine = runtime.services.get("engine")
+    if engine is None:
+        raise TocsinError("no engine runs in this process: verifications go out through the "
+                          "engine's channels (start tocsin.app.Tocsin, or use tocsin verification send)")
+    if via is None:
+        with runtime.store.engine.connect() as conn:
+            kind = conn.execute(select(contact_means.c.kind).where(contact_means.c.id == means_id)
+                                ).scalar_one_or_none()
+        if kind is None:
+            raise NotFoundError(f"no contact means with id {means_id}")
+        usable = [v for v in verify.VIA_FOR_KIND.get(kind, ()) if v in engine.routes]
+        if not usable:
+            raise ConfigError(f"no configured channel can verify a {kind} address "
+                              f"(it needs one of: {', '.join(verify.VIA_FOR_KIND.get(kind, ()))})")
+        via = usable[0]
+    if via not in engine.routes:
+        raise ConfigError(f"no configured channel sends {via}")
+    return await resend(runtime, means_id, channel=engine.channels[engine.routes[via]], via=via)
 
 
 REPORT = Report(

@@ -227,11 +227,9 @@ def expected_means(alerts_: list[SAlert], start_of: dict[int, dt.datetime]) -> d
             per_contact[t.means][(ai, t.contact)].append(t)
     for means, groups in per_contact.items():
         tries = [t for ts in groups.values() for t in ts]
-        seconds = []
-        for (ai, _), ts in groups.items():
-            done = [t.completed for t in ts if t.reached is True and t.completed is not None]
-            if done:
-                seconds.append((min(done) - start_of[ai]).total_seconds())
+        seconds = [(t.completed - start_of[ai]).total_seconds()
+                   for (ai, _), ts in groups.items() for t in ts
+                   if t.reached is True and t.completed is not None]
         result[means] = {
             "attempts": len(tries),
             "statuses": Counter(t.status for t in tries),

@@ -13,9 +13,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from reports_dataset import BASE, SAlert, SAttempt, Scenario, SContact, write
+from sqlalchemy import select
 
 from tocsin.cli import cli
 from tocsin.store import Store
+from tocsin.store.schema import contact_means
 
 
 @pytest.fixture
@@ -86,3 +88,27 @@ def test_export_writes_statistics_xlsx_and_log_csv_under_their_usual_names(
     run(config, "export", "overview", "pdf", "alert_id=1", "-o", str(tmp_path / "o.pdf"))
     assert (tmp_path / "o.pdf").read_bytes().startswith(b"%PDF")
     assert BASE.tzinfo is dt.UTC
+
+
+def test_verification_confirm_marks_the_address_verified(config: Path) -> None:
+    from tocsin.plugins.reports import verify
+
+    store = Store.open(_db_url(config))
+    try:
+        with store.engine.connect() as conn:
+            mid = conn.execute(select(contact_means.c.id)
+                               .where(contact_means.c.value == "anne@example.org")).scalar_one()
+        challenge = verify.issue(store, mid, now=dt.datetime.now(dt.UTC))
+    finally:
+        store.close()
+    result = CliRunner().invoke(cli, ["--config", str(config), "verification", "confirm",
+                                      "anne@example.org", "000000" if challenge.code != "000000" else "1"])
+    assert result.exit_code != 0 and "wrong code" in result.output
+    assert "anne@example.org verified" in run(config, "verification", "confirm", "anne@example.org",
+                                              challenge.code)
+    rows = json.loads(run(config, "report", "verification", "--json"))["rows"]
+    assert "anne@example.org" not in {r[4] for r in rows}
+
+
+def _db_url(config: Path) -> str:
+    return config.read_text().split('"')[1]

@@ -52,14 +52,14 @@ def test_log_page_lists_the_periods_attempts_newest_first(
     if status is not None:
         params["status"] = "waiting" if status == "" else status
     page = runtime.registry.reports["log"].value.run(runtime, **params)
-    assert page.total == len(expected)
-    assert sum(page.chart.values) == len(expected)
+    assert page.total == len(expected) and not page.total_capped
     window = expected[offset : offset + limit]
     got = [(e.created_at, e.means, e.status, e.communication, e.recipient) for e in page.items]
     assert got == [(w[0], w[2], w[3], w[4], f"{w[5].first} {w[5].last}") for w in window]
     assert all(e.created_at.tzinfo == PARIS for e in page.items)
     table = page.as_table()
     assert table.filename == "CommunicationsLog-2026-03-02"
+    assert table.chart is not None and sum(table.chart.values) == len(expected)
     assert [r[8] for r in table.rows] == [e.attempt_id for e in page.items]
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import email
 import email.policy
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,10 +19,10 @@ from sqlalchemy import select
 
 from tocsin.channel import ChannelSettings
 from tocsin.clock import FakeClock
-from tocsin.errors import NotFoundError, ValidationError
+from tocsin.errors import ConfigError, NotFoundError, TocsinError, ValidationError
 from tocsin.model import InboundMessage, StatusEvent
 from tocsin.plugins.reports import verify
-from tocsin.plugins.reports.verification import resend
+from tocsin.plugins.reports.verification import resend, resend_verification
 from tocsin.plugins.reports.verify_route import verify_route
 from tocsin.runtime import Runtime
 from tocsin.store.schema import attempts, contact_means
@@ -193,3 +194,36 @@ async def test_resend_emails_a_code_and_link_through_the_smtp_channel(runtime: R
     assert verify.confirm_token(runtime.store, token, now=runtime.clock.now()).verified
     assert not verify.confirm_code(runtime.store, "zoe@example.org", code, now=runtime.clock.now()).verified
     assert means_rows(runtime)[0][3] is True
+
+
+async def test_resend_goes_through_the_running_engines_channel(tmp_path: Path) -> None:
+    from tocsin.app import Tocsin
+    from tocsin.config import build_config
+    from tocsin.model import Contact, ContactMeans
+    from tocsin.plugins.smtp.demo import start_demo_mail
+
+    demo = await start_demo_mail()
+    port = demo.server.sockets[0].getsockname()[1]
+    config = build_config({
+        "tocsin": {"database": f"sqlite:///{tmp_path / 'tocsin.db'}"},
+        "channels": {"mail": {"type": "smtp", "host": "127.0.0.1", "port": port, "tls": "none",
+                              "from_address": "alerts@example.org",
+                              "token_secret": "a-test-secret-of-32-characters!!"}},
+    }, environ={})
+    try:
+        async with Tocsin(config, clock=FakeClock(BASE), background=False) as app:
+            runtime = app.runtime
+            runtime.store.contacts.add(Contact("Zoë", "Ça", means=[
+                ContactMeans("email", "zoe@example.org"), ContactMeans("mobile", "+33612345678")]),
+                now=BASE)
+            by_kind = {kind: mid for mid, kind, _, _ in means_rows(runtime)}
+            with pytest.raises(ConfigError, match="no configured channel can verify a mobile"):
+                await resend_verification(runtime, by_kind["mobile"])
+            sent = await resend_verification(runtime, by_kind["email"])
+            assert (sent.via, sent.status) == ("email", "sent")
+            outside = Runtime(runtime.config, runtime.pm, runtime.registry, runtime.store, runtime.clock)
+            with pytest.raises(TocsinError, match="no engine runs in this process"):
+                await resend_verification(outside, by_kind["email"])
+    finally:
+        await demo.stop()
+    assert [r.recipients for r in demo.received] == [("zoe@example.org",)]
