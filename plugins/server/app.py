@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from litestar.static_files import create_static_files_router
 from tocsin.errors import TocsinError
 from tocsin.plugins.server import errors
 from tocsin.plugins.server.api import (
+    alerts,
+    campaigns,
     contacts,
     groups,
     operations,
@@ -38,6 +40,7 @@ from tocsin.plugins.server.api import (
 )
 from tocsin.plugins.server.auth import guard, provide_context, provide_principal
 from tocsin.plugins.server.context import ServerContext
+from tocsin.plugins.server.hosting import engine_running
 from tocsin.plugins.server.rights import Right, need
 from tocsin.plugins.server.settings import ServerSettings, server_settings
 from tocsin.runtime import Runtime
@@ -55,6 +58,9 @@ def core_routes() -> list[Any]:
 
     return [
         contacts.router,
+        alerts.alerts_router,
+        alerts.attempts_router,
+        campaigns.router,
         groups.router,
         users.me_router,
         users.users_router,
@@ -74,8 +80,17 @@ def create_app(
     *,
     debug: bool = False,
     lifespan: Sequence[Any] = (),
+    start_engine: bool = False,
+    dispatch: bool = True,
+    engine_options: Mapping[str, Any] | None = None,
 ) -> Litestar:
-    """The server for ``runtime``; ``settings`` default to the ``[server]`` section."""
+    """The server for ``runtime``; ``settings`` default to the ``[server]`` section.
+
+    With ``start_engine``, the server runs an engine on ``runtime`` for its lifetime
+    (``dispatch=False``: it only creates alerts and applies webhooks; senders run
+    elsewhere). Without it, the alert operations use the engine a host application put in
+    ``runtime.services["engine"]``.
+    """
     settings = settings or server_settings(runtime.config)
     ctx = ServerContext(runtime, settings)
     plugin_routes = _flatten(runtime.pm.hook.tocsin_server_routes(runtime=runtime))
@@ -87,7 +102,11 @@ def create_app(
             ctx.webhooks.run(max_tries=settings.webhook_max_tries, timeout=settings.webhook_timeout)
         )
         try:
-            yield
+            if start_engine:
+                async with engine_running(runtime, dispatch=dispatch, options=engine_options):
+                    yield
+            else:
+                yield
         finally:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -120,7 +139,9 @@ def create_app(
             use_handler_docstrings=True,
         ),
         lifespan=[server_lifespan, *lifespan],
-        logging_config=LoggingConfig(log_exceptions="debug" if debug else "always",
-                                     disable_stack_trace={400, 401, 403, 404, 405, 409, 429}),
+        logging_config=LoggingConfig(
+            log_exceptions="always",
+            disable_stack_trace={400, 401, 403, 404, 405, 409, 429, 503, TocsinError},
+        ),
         debug=debug,
     )

@@ -12,10 +12,12 @@ from tocsin.model import Role, User
 @click.option("--host", default=None, help="Address to listen on (default: [server] host).")
 @click.option("--port", type=int, default=None, help="Port (default: [server] port, 8000).")
 @click.option("--root-path", default="", help="Path prefix when behind a proxy that strips it.")
-@click.option("--workers", type=int, default=1, show_default=True, help="uvicorn processes.")
+@click.option("--no-dispatch", is_flag=True,
+              help="Send nothing from this process (another runs `tocsin engine run`).")
 @pass_state
-def serve(state: CliState, host: str | None, port: int | None, root_path: str, workers: int) -> None:
-    """Run the reference server (API, dashboard, provider webhooks)."""
+def serve(state: CliState, host: str | None, port: int | None, root_path: str,
+          no_dispatch: bool) -> None:
+    """Run the reference server (API, dashboard, provider webhooks) and the engine."""
     import uvicorn
 
     from tocsin.plugins.server.app import create_app
@@ -23,11 +25,11 @@ def serve(state: CliState, host: str | None, port: int | None, root_path: str, w
 
     runtime = state.runtime()
     settings = server_settings(runtime.config)
-    app = create_app(runtime, settings)
+    app = create_app(runtime, settings, start_engine=True, dispatch=not no_dispatch)
     bind_host, bind_port = host or settings.host, port if port is not None else settings.port
     state.console.print(f"Tocsin server on http://{bind_host}:{bind_port}{root_path}/")
-    uvicorn.run(app, host=bind_host, port=bind_port, root_path=root_path, workers=workers,
-                log_level="info", proxy_headers=False)
+    uvicorn.run(app, host=bind_host, port=bind_port, root_path=root_path, log_level="info",
+                proxy_headers=False)
 
 
 @click.group("users")

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from attrs import frozen
@@ -130,6 +130,26 @@ class Operations:
             self._write(op.id, **values)
 
         task = asyncio.get_running_loop().create_task(asyncio.to_thread(run))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def start_async(self, op: Operation, work: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        """Run the coroutine ``work()`` on this loop (engine calls); its result is the result."""
+
+        async def run() -> None:
+            try:
+                result = await work()
+            except TocsinError as exc:
+                await asyncio.to_thread(self._write, op.id, state=OperationState.FAILED,
+                                        error=str(exc), result=_error_details(exc))
+                return
+            except Exception as exc:
+                await asyncio.to_thread(self._write, op.id, state=OperationState.FAILED,
+                                        error=f"{type(exc).__name__}: {exc}")
+                raise
+            await asyncio.to_thread(self._write, op.id, state=OperationState.DONE, result=result)
+
+        task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

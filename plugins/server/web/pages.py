@@ -190,11 +190,12 @@ def channels_page(request: Req, ctx: Ctx) -> Response[str]:
 
 
 def routers() -> list[Any]:
-    from tocsin.plugins.server.web import alert_pages
+    from tocsin.plugins.server.web import alert_pages, compose
 
     return [
         Router("/", route_handlers=[login_page, login, logout, settings_page, save_settings,
                                     create_token_page, revoke_token_page, contacts_page,
                                     channels_page], include_in_schema=False),
+        *compose.routers(),
         *alert_pages.routers(),
     ]

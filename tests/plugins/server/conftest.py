@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from litestar.testing import TestClient
 
 from tocsin.clock import FakeClock
 from tocsin.config import build_config
-from tocsin.model import Role, User
+from tocsin.model import AddressKind, Contact, ContactMeans, Role, User
 from tocsin.plugins.server.app import create_app
 from tocsin.plugins.server.passwords import hash_password
 from tocsin.runtime import Runtime
@@ -109,3 +112,102 @@ def api(client: TestClient[Litestar], runtime: Runtime, users: dict[Role, User]
     """``api(role)``: headers carrying an API token of that role's user."""
     tokens = {role: token_for(runtime, user) for role, user in users.items()}
     return lambda role: {"authorization": f"Bearer {tokens[role]}"}
+
+
+# -- a real server on loopback, and the Twilio simulator as the provider ------------------
+
+
+class LiveServer:
+    """An application under uvicorn on 127.0.0.1, in a thread of the test process."""
+
+    def __init__(self, app: Any, sock: Any) -> None:
+        import uvicorn
+
+        from tocsin.testing.http_server import url_of
+
+        self.sock = sock
+        self.url = url_of(sock)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert self.thread.is_alive(), "uvicorn stopped while starting"
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
+class Simulator:
+    """The Twilio-compatible provider simulator, in a thread with its own event loop."""
+
+    def __init__(self, book: Any, time_scale: float) -> None:
+        self.book, self.time_scale = book, time_scale
+        self.base_url = ""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        from tocsin.testing.twilio_simulator import TwilioSimulator
+
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        async with TwilioSimulator(scenarios=self.book, time_scale=self.time_scale) as sim:
+            self.sim = sim
+            self.base_url = sim.base_url
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> Simulator:
+        self.thread.start()
+        assert self._ready.wait(30), "the simulator did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None and self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(timeout=30)
+
+
+SMS_BOOK = {"sms": {"+33612000001": "delivered", "+33612000002": "undelivered:30005",
+                    "+33612000003": "delivered", "+33612000004": "failed:30003"}}
+
+
+@pytest.fixture
+def sending(tmp_path: Path) -> Iterator[tuple[Runtime, LiveServer, Simulator]]:
+    """A server with its engine and a twilio-sms channel whose provider is the simulator;
+    four contacts in group "Centre": two will be delivered, two will fail."""
+    from tocsin.testing.http_server import bind_loopback, url_of
+    from tocsin.testing.twilio_scenarios import parse_book
+    from tocsin.testing.twilio_simulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+    with Simulator(parse_book(SMS_BOOK), time_scale=0.2) as sim:
+        sock = bind_loopback()
+        config = build_config({
+            "tocsin": {"data_dir": str(tmp_path), "base_url": url_of(sock),
+                       "database": f"sqlite:///{tmp_path / 'tocsin.db'}"},
+            "server": {"secret_key": "test-secret-key-0123456789"},
+            "engine": {"poll": 0.1, "flush_interval": 0.02},
+            "channels": {"sms": {"type": "twilio-sms", "account_sid": DEFAULT_ACCOUNT_SID,
+                                 "auth_token": DEFAULT_AUTH_TOKEN, "api_base_url": sim.base_url,
+                                 "from": "+33100000001", "rate": 0}},
+        })
+        runtime = Runtime.open(config)
+        people = [Contact(first, "Habitant", means=(ContactMeans(AddressKind.MOBILE, number),))
+                  for first, number in zip(("Anne", "Luc", "Zoé", "Jean"), sorted(SMS_BOOK["sms"]),
+                                           strict=True)]
+        ids = runtime.store.contacts.upsert(people).ids
+        runtime.store.groups.create("Centre")
+        runtime.store.groups.add("Centre", ids)
+        with LiveServer(create_app(runtime, start_engine=True), sock) as live:
+            yield runtime, live, sim
+        runtime.close()

@@ -1,0 +1,96 @@
+"""``/api/alerts`` on a real engine: create, send (an operation), statuses from the provider's
+callbacks, the alert's events, recontact once the reminders are done, cancel."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tocsin.model import Role
+from tocsin.runtime import Runtime
+
+from .conftest import LiveServer, Simulator, add_user, token_for
+
+ALERT = {"title": "Alerte crue", "messages": [{"means": "sms", "text": "Crue: évacuez, {{ first_name }}."}],
+         "reminder_offsets_seconds": [1, 2]}
+
+
+def until(check: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_alert_is_sent_through_the_provider_and_its_counts_follow_the_callbacks(
+    sending: tuple[Runtime, LiveServer, Simulator],
+) -> None:
+    runtime, live, sim = sending
+    operator = add_user(runtime, "op", Role.OPERATOR)
+    h = {"authorization": f"Bearer {token_for(runtime, operator)}"}
+    with httpx.Client(base_url=live.url, headers=h, timeout=10) as api:
+        bad = api.post("/api/alerts", json={**ALERT, "messages": [{"means": "fax", "text": "x"}]})
+        assert bad.status_code == 400, bad.text
+        draft = api.post("/api/alerts", json=ALERT)
+        assert draft.status_code == 201, draft.text
+        alert_id = draft.json()["id"]
+        assert draft.json()["state"] == "draft"
+        empty = api.post(f"/api/alerts/{alert_id}/send", json={})
+        assert empty.status_code == 400
+        started = api.post(f"/api/alerts/{alert_id}/send", json={"groups": ["Centre"]})
+        assert started.status_code == 202, started.text
+        op = until(lambda: (o := api.get(started.json()["url"]).json())["state"] != "running" and o,
+                   what="the send operation")
+        assert op["state"] == "done", op
+        assert op["result"]["alert_id"] == alert_id
+
+        def settled() -> dict[str, Any] | None:
+            status = api.get(f"/api/alerts/{alert_id}/status").json()
+            return status if status["counts"]["in_progress"] == 0 else None
+
+        status = until(settled, what="every SMS to reach a final status")
+        assert status["counts"] == {"contacted": 2, "in_progress": 0, "not_contacted": 2,
+                                    "total": 4}
+        assert status["statuses"]["sms"] == {"received": 2, "undelivered": 1, "failed": 1}
+        texts = sorted(m.body for m in sim.sim.messages.values())
+        assert texts[0] == "Crue: évacuez, Anne."
+
+        attempts = api.get(f"/api/alerts/{alert_id}/attempts", params={"status": "received"})
+        assert attempts.json()["total"] == 2
+        detail = api.get(f"/api/attempts/{attempts.json()['items'][0]['id']}").json()
+        assert [e["status"] for e in detail["events"]][-1] == "received"
+
+        status = until(lambda: (s := api.get(f"/api/alerts/{alert_id}/status").json())[
+            "recontact_refusal"] is None and s, what="the reminders to be done")
+        before = len(sim.sim.messages)
+        recontact = api.post(f"/api/alerts/{alert_id}/recontact")
+        assert recontact.status_code == 201, recontact.text
+        assert recontact.json()["requested_by"] == operator.id
+        until(lambda: len(sim.sim.messages) >= before + 2, what="the recontact's SMS")
+
+        with api.stream("GET", f"/api/alerts/{alert_id}/events") as stream:
+            first = next(line for line in stream.iter_lines() if line.startswith("data: "))
+        assert json.loads(first[6:])["alert"]["id"] == alert_id
+
+        cancelled = api.post(f"/api/alerts/{alert_id}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["state"] == "cancelled"
+        again = api.post(f"/api/alerts/{alert_id}/cancel")
+        assert again.status_code == 400
+
+
+def test_an_agent_may_read_alerts_but_not_send_them(
+    sending: tuple[Runtime, LiveServer, Simulator],
+) -> None:
+    runtime, live, _ = sending
+    agent = add_user(runtime, "agent", Role.AGENT)
+    with httpx.Client(base_url=live.url, timeout=10,
+                      headers={"authorization": f"Bearer {token_for(runtime, agent)}"}) as api:
+        assert api.get("/api/alerts").status_code == 200
+        assert api.post("/api/alerts", json=ALERT).status_code == 403
