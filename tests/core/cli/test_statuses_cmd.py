@@ -50,3 +50,44 @@ def test_an_unknown_means_is_refused_naming_the_registered_ones(runner: CliRunne
     result = runner.invoke(cli, ["statuses", "fax"])
     assert result.exit_code == 1
     assert "no status machine for means 'fax' (registered: call, email, sms)" in result.output
+
+
+FAX_PLUGIN = '''
+from tocsin import hookimpl
+from tocsin.status import StatusMachine
+
+FAX = StatusMachine(
+    means="fax",
+    states=("queued", "dialing", "transmitted", "busy", "failed"),
+    initial="queued",
+    transitions={"queued": {"dialing", "failed"}, "dialing": {"transmitted", "busy", "failed"}},
+    terminal={"transmitted", "busy", "failed"},
+    reached={"transmitted"},
+    address_kinds=("phone",),
+    description="A fax.",
+)
+
+@hookimpl
+def tocsin_register_status_machines():
+    return [FAX]
+'''
+
+
+def test_a_machine_a_plugin_registers_is_printed_like_the_builtins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "acme_fax_plugin.py").write_text(FAX_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = tmp_path / "fax.toml"
+    config.write_text(
+        f'[tocsin]\ndatabase = "sqlite:///{tmp_path / "f.db"}"\nplugins = ["acme_fax_plugin"]\n'
+    )
+    monkeypatch.setenv("TOCSIN_CONFIG", str(config))
+    result = CliRunner().invoke(cli, ["statuses", "fax", "--json"])
+    assert result.exit_code == 0, result.output
+    [fax] = json.loads(result.output)
+    assert fax["terminal"] == ["transmitted", "busy", "failed"]
+    assert fax["counted_reached"] == ["transmitted"]
+    listed = CliRunner().invoke(cli, ["statuses", "--json"])
+    means = [m["means"] for m in json.loads(listed.output)]
+    assert means == sorted(means) and {"call", "email", "fax", "sms"} <= set(means)
