@@ -14,7 +14,7 @@ import click
 from tocsin.cli.state import CliState, pass_state
 from tocsin.errors import TocsinError
 
-CORE_COMMANDS = ("config", "contacts", "db", "groups", "plugins", "statuses")
+CORE_COMMANDS = ("alert", "config", "contacts", "db", "engine", "groups", "plugins", "statuses")
 
 
 class TocsinGroup(click.Group):
@@ -62,9 +62,20 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def _register_core_commands() -> None:
-    from tocsin.cli import config_cmd, contacts_cmd, db_cmd, groups_cmd, plugins_cmd, statuses_cmd
+    from tocsin.cli import (
+        alert_cmd,
+        config_cmd,
+        contacts_cmd,
+        db_cmd,
+        engine_cmd,
+        groups_cmd,
+        plugins_cmd,
+        statuses_cmd,
+    )
 
-    for module in (config_cmd, contacts_cmd, db_cmd, groups_cmd, plugins_cmd, statuses_cmd):
+    for module in (
+        alert_cmd, config_cmd, contacts_cmd, db_cmd, engine_cmd, groups_cmd, plugins_cmd, statuses_cmd
+    ):
         cli.add_command(module.command)
 
 

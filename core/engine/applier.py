@@ -16,22 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from attrs import field, frozen
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select
 
 from tocsin import rules
+from tocsin.engine.dbthread import URGENT, DbThreads
 from tocsin.model import AttemptChange, InboundMessage, StatusEvent
 from tocsin.runtime import Runtime
 from tocsin.status import PENDING, StatusMachine, Verdict
+from tocsin.store.bulk import INSERT_EVENT, Bulk
 from tocsin.store.outbox import Reschedule
-from tocsin.store.schema import attempts, status_events
+from tocsin.store.schema import attempts
 
 log = logging.getLogger("tocsin.engine.applier")
 T = TypeVar("T")
@@ -54,45 +56,33 @@ class Applied:
 
 
 class _State:
+    """One attempt as the batch sees it; ``sent_at``/``completed_at``/``error`` hold what
+    this batch sets (None: keep the stored value)."""
+
     __slots__ = (
         "alert_id", "completed_at", "contact_id", "dirty", "error", "means", "provider_ref",
         "reached", "sent_at", "status",
     )
 
     def __init__(self, row: Any) -> None:
-        self.alert_id = row.alert_id
-        self.contact_id = row.contact_id
-        self.means = row.means
-        self.status = row.status
-        self.reached = row.reached
-        self.error = row.error
-        self.provider_ref = row.provider_ref
-        self.sent_at = row.sent_at
-        self.completed_at = row.completed_at
+        _, self.alert_id, self.contact_id, self.means, self.status, reached, self.provider_ref = row
+        self.reached = None if reached is None else bool(reached)
+        self.error: str | None = None
+        self.sent_at: Any = None
+        self.completed_at: Any = None
         self.dirty = False
 
 
-_LOAD = (
-    attempts.c.id, attempts.c.alert_id, attempts.c.contact_id, attempts.c.means, attempts.c.status,
-    attempts.c.reached, attempts.c.error, attempts.c.provider_ref, attempts.c.sent_at,
-    attempts.c.completed_at,
-)
+_LOAD = "SELECT id, alert_id, contact_id, means, status, reached, provider_ref FROM attempts WHERE id IN ({})"
 
 _WRITE = (
-    update(attempts)
-    .where(attempts.c.id == bindparam("_id"))
-    .values(
-        status=bindparam("_status"),
-        reached=bindparam("_reached"),
-        error=bindparam("_error"),
-        provider_ref=bindparam("_ref"),
-        sent_at=bindparam("_sent"),
-        completed_at=bindparam("_done"),
-        updated_at=bindparam("_now"),
-        claimed_by=None,
-        claimed_until=None,
-    )
+    "UPDATE attempts SET status = ?, reached = ?, error = COALESCE(?, error),"
+    " provider_ref = COALESCE(provider_ref, ?), sent_at = COALESCE(sent_at, ?),"
+    " completed_at = COALESCE(completed_at, ?), updated_at = ?, claimed_by = NULL, claimed_until = NULL"
+    " WHERE id = ?"
 )
+
+_ANOMALIES = "UPDATE attempts SET anomalies = anomalies + ? WHERE id = ?"
 
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -106,14 +96,14 @@ class StatusApplier:
         self,
         runtime: Runtime,
         *,
-        executor: Executor | None = None,
+        run_db: Callable[[Callable[[], Any], int], Awaitable[Any]] | None = None,
         on_applied: Callable[[Applied], Awaitable[None] | None] | None = None,
         flush_max: int = 5000,
         flush_interval: float = 0.05,
     ) -> None:
         self.runtime = runtime
-        self._own_executor = executor is None
-        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix="tocsin-applier")
+        self._threads = DbThreads(1, "tocsin-applier") if run_db is None else None
+        self._run_db = run_db or self._threads.run  # type: ignore[union-attr]
         self.on_applied = on_applied
         self.flush_max = flush_max
         self.flush_interval = flush_interval
@@ -199,11 +189,12 @@ class StatusApplier:
             await self.flush()
         if self.runtime.sink is self:
             self.runtime.sink = None
-        if self._own_executor:
-            self.executor.shutdown(wait=True)
+        if self._threads is not None:
+            self._threads.shutdown()
 
     async def _db(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
+        result: T = await self._run_db(fn, URGENT)
+        return result
 
     async def flush(self) -> Applied:
         """Apply what is queued now; inbound messages go to the plugins after it."""
@@ -293,15 +284,18 @@ class StatusApplier:
         self, events: Sequence[StatusEvent], reschedules: Sequence[Reschedule], now: Any
     ) -> tuple[Applied, list[StatusEvent]]:
         store = self.runtime.store
+        bulk = Bulk(store.dialect)
+        stamp = bulk.ts(now)
         with store.engine.begin() as conn:
             resolved, unmatched = self._resolve(events, conn)
             states: dict[int, _State] = {}
             ids = sorted({aid for aid, _ in resolved})
             for chunk in _chunks(ids, 900):
-                for row in conn.execute(select(*_LOAD).where(attempts.c.id.in_(chunk))):
-                    states[row.id] = _State(row)
+                marks = ", ".join("?" * len(chunk))
+                for row in bulk.select(conn, _LOAD.format(marks), tuple(chunk)):
+                    states[row[0]] = _State(row)
             changes: list[AttemptChange] = []
-            rows: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []
             anomalies = 0
             for aid, e in resolved:
                 st = states.get(aid)
@@ -346,46 +340,36 @@ class StatusApplier:
                 if anomaly:
                     anomalies += 1
                 rows.append(
-                    {
-                        "attempt_id": aid,
-                        "status": e.status,
-                        "at": e.at,
-                        "received_at": now,
-                        "reason": e.reason,
-                        "source": e.source,
-                        "data": dict(e.data),
-                        "anomaly": anomaly,
-                    }
-                )
-            updates = [
-                {
-                    "_id": aid,
-                    "_status": st.status,
-                    "_reached": st.reached,
-                    "_error": st.error,
-                    "_ref": st.provider_ref,
-                    "_sent": st.sent_at,
-                    "_done": st.completed_at,
-                    "_now": now,
-                }
-                for aid, st in states.items()
-                if st.dirty
-            ]
-            if updates:
-                conn.execute(_WRITE, updates)
-            if rows:
-                conn.execute(insert(status_events), rows)
-                if anomalies:
-                    counts: dict[int, int] = {}
-                    for r in rows:
-                        if r["anomaly"]:
-                            counts[r["attempt_id"]] = counts.get(r["attempt_id"], 0) + 1
-                    conn.execute(
-                        update(attempts)
-                        .where(attempts.c.id == bindparam("_id"))
-                        .values(anomalies=attempts.c.anomalies + bindparam("_n")),
-                        [{"_id": k, "_n": v} for k, v in counts.items()],
+                    (
+                        aid,
+                        e.status,
+                        bulk.ts(e.at),
+                        stamp,
+                        e.reason,
+                        e.source,
+                        json.dumps(dict(e.data)) if e.data else "{}",
+                        anomaly,
                     )
+                )
+            bulk.executemany(
+                conn,
+                _WRITE,
+                [
+                    (
+                        st.status, bulk.flag(st.reached), st.error, st.provider_ref,
+                        bulk.ts(st.sent_at), bulk.ts(st.completed_at), stamp, aid,
+                    )
+                    for aid, st in states.items()
+                    if st.dirty
+                ],
+            )
+            bulk.executemany(conn, INSERT_EVENT, rows)
+            if anomalies:
+                counts: dict[int, int] = {}
+                for r in rows:
+                    if r[7]:
+                        counts[r[0]] = counts.get(r[0], 0) + 1
+                bulk.executemany(conn, _ANOMALIES, [(n, k) for k, n in counts.items()])
             store.outbox.reschedule(reschedules, now=now, conn=conn)
         touched = {st.alert_id for st in states.values() if st.dirty and st.alert_id is not None}
         return (

@@ -90,11 +90,14 @@ class ChannelPool:
         return max(self.concurrency * 2, self.settings.claim_batch)
 
     def room(self) -> int:
-        """How many attempts to claim now: rate and queue permitting."""
-        free = self.capacity - self.queue.qsize()
-        if free < max(1, self.capacity // 2) and self.queue.qsize() > 0:
+        """How many attempts to claim now: rate and queue permitting. When the workers
+        are idle the claim is small, so the first sends start at once."""
+        waiting = self.queue.qsize()
+        free = self.capacity - waiting
+        if free < max(1, self.capacity // 2) and waiting > 0:
             return 0
-        return max(0, min(free, self.settings.claim_batch, self.bucket.available(self.clock.now())))
+        batch = self.settings.claim_batch if waiting else min(self.settings.claim_batch, self.concurrency * 2)
+        return max(0, min(free, batch, self.bucket.available(self.clock.now())))
 
     async def claim(self) -> int:
         """Claim and queue what the room allows; returns how many were queued."""

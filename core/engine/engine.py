@@ -16,7 +16,6 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from attrs import evolve, field, frozen
@@ -29,6 +28,7 @@ from tocsin.engine.applier import Applied, StatusApplier
 from tocsin.engine.channels import build_channels, routing
 from tocsin.engine.checks import check_alert, check_audience
 from tocsin.engine.closing import close_pending
+from tocsin.engine.dbthread import LOW, NORMAL, URGENT, DbThreads
 from tocsin.engine.dispatch import ChannelPool, LocalDispatcher
 from tocsin.engine.handover import Preparer
 from tocsin.engine.settings import EngineSettings, engine_settings
@@ -68,6 +68,8 @@ class AlertStatus:
     timers: tuple[Timer, ...] = field(converter=tuple)
     recontacts: int = 0
     recontact_refusal: str | None = None
+    open_attempts: int = 0
+    """Attempts whose outcome can still change (waiting, in flight, or in progress)."""
 
     @property
     def open_timers(self) -> tuple[Timer, ...]:
@@ -97,10 +99,10 @@ class Engine:
             if channel.means not in self.machines:
                 raise ConfigError(f"channels.{name}: means {channel.means!r} has no status machine")
         threads = 1 if self.store.dialect == "sqlite" else 4
-        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="tocsin-db")
+        self.threads = DbThreads(threads)
         self.applier = StatusApplier(
             runtime,
-            executor=self.executor,
+            run_db=self.threads.run,
             on_applied=self._on_applied,
             flush_max=self.settings.flush_max,
             flush_interval=self.settings.flush_interval,
@@ -117,7 +119,7 @@ class Engine:
                 applier=self.applier,
                 clock=self.clock,
                 settings=self.settings,
-                run_db=self.db,
+                run_db=self._urgent,
                 cancelled=self.cancelled,
             )
             for name, channel in self.channels.items()
@@ -131,9 +133,12 @@ class Engine:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    async def db(self, fn: Callable[[], T]) -> T:
+    async def db(self, fn: Callable[[], T], priority: int = LOW) -> T:
         """Run ``fn`` (store work) in the engine's database thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
+        return await self.threads.run(fn, priority)
+
+    async def _urgent(self, fn: Callable[[], T]) -> T:
+        return await self.threads.run(fn, URGENT)
 
     def _hook(self, name: str, **kwargs: Any) -> None:
         try:
@@ -165,7 +170,8 @@ class Engine:
                 log.info("took back %d unfinished claim(s) of node %s", released, self.settings.node)
         self.applier.bind()
         try:
-            for channel in self.channels.values():
+            # a process that does not dispatch leaves the channels (connections, modems) alone
+            for channel in self.channels.values() if dispatch else ():
                 await channel.start(self.applier)
                 self._started_channels.append(channel)
         except Exception:
@@ -193,7 +199,7 @@ class Engine:
     async def stop(self) -> None:
         """Stop claiming, let in-flight sends finish, apply what is queued, stop channels."""
         if not self.running:
-            self.executor.shutdown(wait=True)
+            self.threads.shutdown()
             return
         for task in self._tasks:
             task.cancel()
@@ -207,7 +213,7 @@ class Engine:
         await self.applier.stop()
         await self._run_checks()
         self.running = False
-        self.executor.shutdown(wait=True)
+        self.threads.shutdown()
 
     def wake(self) -> None:
         """New work may be due: timers and every channel."""
@@ -258,7 +264,8 @@ class Engine:
     async def _run_due_timers(self) -> int:
         now = self.clock.now()
         claimed = await self.db(
-            lambda: self.store.timers.claim_due(self.settings.node, now=now, lease=self.settings.lease)
+            lambda: self.store.timers.claim_due(self.settings.node, now=now, lease=self.settings.lease),
+            NORMAL,
         )
         for timer in claimed:
             try:
@@ -305,7 +312,10 @@ class Engine:
             size = self.settings.page
             if current.kind == work.FANOUT and not current.payload.get("after"):
                 size = self.settings.first_page
-            result = await self.db(lambda c=current, x=ctx, n=size: work.run_page(self.store, c, x, n))  # type: ignore[misc]
+            result = await self.db(
+                lambda c=current, x=ctx, n=size: work.run_page(self.store, c, x, n),  # type: ignore[misc]
+                NORMAL,
+            )
             if result.channels:
                 self.dispatcher.wake(result.channels)
             if result.done:
@@ -566,6 +576,7 @@ class Engine:
                     timers=self.store.timers.for_alert(alert_id, conn),
                     recontacts=n_recontacts,
                     recontact_refusal=self.recontact_refusal(alert, conn),
+                    open_attempts=self.store.outcomes.open_attempts(alert_id, conn),
                 )
 
         return await self.db(read)

@@ -51,12 +51,21 @@ class RetryPolicy:
     cap: dt.timedelta = dt.timedelta(hours=1)
 
 
+_CONTACT_COLUMNS = (
+    contacts.c.id, contacts.c.first_name, contacts.c.last_name, contacts.c.external_id,
+    contacts.c.language, contacts.c.organisation, contacts.c.address_line1, contacts.c.address_line2,
+    contacts.c.postal_code, contacts.c.city, contacts.c.department, contacts.c.region,
+    contacts.c.country, contacts.c.attributes,
+)
+
+
 def _light_contacts(store: Store, ids: Sequence[int]) -> dict[int, Contact]:
     """Contacts with the fields templates use (their means are not needed to send)."""
     found: dict[int, Contact] = {}
     with store.engine.connect() as conn:
         for i in range(0, len(ids), 900):
-            for r in conn.execute(select(contacts).where(contacts.c.id.in_(list(ids[i : i + 900])))):
+            query = select(*_CONTACT_COLUMNS).where(contacts.c.id.in_(list(ids[i : i + 900])))
+            for r in conn.execute(query):
                 found[r.id] = Contact(
                     id=r.id,
                     first_name=r.first_name,
@@ -76,9 +85,23 @@ def _light_contacts(store: Store, ids: Sequence[int]) -> dict[int, Contact]:
 class Preparer:
     """Renders claimed attempts, with each alert's templates compiled once."""
 
+    CACHE = 20_000
+    """Contacts kept between batches: an alert's means are claimed by different
+    channels, so each contact is asked for once per means, close together."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._alerts: dict[int, tuple[Alert, Mapping[str, CompiledMessage]]] = {}
+        self._contacts: dict[int, Contact] = {}
+
+    def _contacts_for(self, ids: Sequence[int]) -> dict[int, Contact]:
+        cache = self._contacts
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            cache.update(_light_contacts(self.store, missing))
+            while len(cache) > self.CACHE:
+                cache.pop(next(iter(cache)))
+        return {i: cache[i] for i in ids if i in cache}
 
     def alert(self, alert_id: int) -> tuple[Alert, Mapping[str, CompiledMessage]]:
         if alert_id not in self._alerts:
@@ -88,7 +111,7 @@ class Preparer:
 
     def prepare(self, claimed: Sequence[Attempt]) -> list[Prepared]:
         """What to hand over for each claimed attempt (in the database thread)."""
-        found = _light_contacts(self.store, sorted({a.contact_id for a in claimed}))
+        found = self._contacts_for(sorted({a.contact_id for a in claimed}))
         out: list[Prepared] = []
         for attempt in claimed:
             if attempt.alert_id is None:

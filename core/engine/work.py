@@ -17,11 +17,12 @@ from sqlalchemy import Connection, select, update
 
 from tocsin import rules
 from tocsin.engine.audience import ResolvedAudience, page
-from tocsin.model import Alert, Attempt, AttemptKind, Contact
-from tocsin.status import PENDING, StatusMachine
+from tocsin.model import Alert, Attempt, AttemptKind, Contact, ContactMeans
+from tocsin.status import StatusMachine
 from tocsin.store import Store
 from tocsin.store.attempts import to_attempt
-from tocsin.store.schema import alert_contacts, attempts, recontacts
+from tocsin.store.bulk import INSERT_ATTEMPT, Bulk
+from tocsin.store.schema import alert_contacts, attempts, contact_means, contacts, recontacts
 from tocsin.store.timers import Timer
 
 FANOUT = "fanout"
@@ -64,28 +65,43 @@ def _address(contact: Contact | None, machine: StatusMachine) -> str | None:
     return means.value if means else None
 
 
+NewAttempt = tuple[Any, ...]
+"""An attempt row for :data:`tocsin.store.bulk.INSERT_ATTEMPT` (channel at index 3)."""
+
+
 def _new_attempt(
-    ctx: Context, contact_id: int, means: str, address: str, kind: AttemptKind, round_: int
-) -> Attempt:
-    return Attempt(
-        alert_id=ctx.alert.id,
-        contact_id=contact_id,
-        means=means,
-        address=address,
-        status=PENDING,
-        channel=ctx.routes[means],
-        kind=kind,
-        round=round_,
-        created_at=ctx.now,
-        due_at=ctx.now,
-    )
+    ctx: Context, bulk: Bulk, contact_id: int, means: str, address: str, kind: AttemptKind, round_: int
+) -> NewAttempt:
+    now = bulk.ts(ctx.now)
+    return (ctx.alert.id, contact_id, means, ctx.routes[means], address, str(kind), round_, now, now, now)
+
+
+def _reachable(conn: Connection, ids: Sequence[int]) -> dict[int, Contact]:
+    """The page's contacts with just what choosing an address needs: their means and
+    whether they opted out (no names, no attributes)."""
+    means: dict[int, list[ContactMeans]] = {}
+    for row in conn.execute(
+        select(
+            contact_means.c.contact_id, contact_means.c.kind, contact_means.c.value,
+            contact_means.c.preference, contact_means.c.failing,
+        ).where(contact_means.c.contact_id.in_(list(ids)))
+    ):
+        means.setdefault(row.contact_id, []).append(
+            ContactMeans(row.kind, row.value, preference=row.preference, failing=row.failing)
+        )
+    return {
+        row.id: Contact(id=row.id, means=means.get(row.id, ()), opted_out=bool(row.opted_out))
+        for row in conn.execute(
+            select(contacts.c.id, contacts.c.opted_out).where(contacts.c.id.in_(list(ids)))
+        )
+    }
 
 
 def _finish_page(
     store: Store,
     timer: Timer,
     payload: Mapping[str, Any],
-    new: Sequence[Attempt],
+    new: Sequence[NewAttempt],
     last_id: int,
     done: bool,
     ctx: Context,
@@ -93,13 +109,12 @@ def _finish_page(
 ) -> PageResult:
     if ctx.lease_until is not None and not store.timers.extend(timer.id, ctx.node, ctx.lease_until, conn):
         raise LeaseLost(f"timer {timer.id} is no longer held by {ctx.node}")
-    if new:
-        store.attempts.insert_many(new, now=ctx.now, conn=conn, returning=False)
+    Bulk(store.dialect).executemany(conn, INSERT_ATTEMPT, new)
     moved = {**payload, "after": last_id}
     store.timers.progress(timer.id, moved, conn)
     if done:
         store.timers.complete(timer.id, now=ctx.now, conn=conn)
-    return PageResult(done, len(new), frozenset(a.channel for a in new), moved)
+    return PageResult(done, len(new), frozenset(a[3] for a in new), moved)
 
 
 def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResult:
@@ -113,9 +128,10 @@ def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResu
         if not ids:
             store.timers.complete(timer.id, now=ctx.now, conn=conn)
             return PageResult(True)
-        found = store.contacts.load(ids, conn)
+        found = _reachable(conn, ids)
+        bulk = Bulk(store.dialect)
         audience_rows: list[tuple[int, str]] = []
-        new: list[Attempt] = []
+        new: list[NewAttempt] = []
         for cid in ids:
             contact = found.get(cid)
             if contact is None:  # deleted since the alert was sent
@@ -126,7 +142,7 @@ def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResu
                 if address is None:
                     missing.append(means)
                 elif means in now_means:
-                    new.append(_new_attempt(ctx, cid, means, address, AttemptKind.INITIAL, 0))
+                    new.append(_new_attempt(ctx, bulk, cid, means, address, AttemptKind.INITIAL, 0))
             audience_rows.append((cid, ",".join(missing)))
         store.alerts.add_audience(int(ctx.alert.id or 0), audience_rows, conn)
         return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn)
@@ -196,13 +212,14 @@ def again_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResul
         targets = [(c, m) for c, m in _targets(kind, ctx, payload, by_contact, items) if m in ctx.routes]
         latest = _latest(items)
         need_contact = [c for c, m in targets if (c, m) not in latest]
-        found = store.contacts.load(sorted(set(need_contact)), conn) if need_contact else {}
-        new: list[Attempt] = []
+        found = _reachable(conn, sorted(set(need_contact))) if need_contact else {}
+        bulk = Bulk(store.dialect)
+        new: list[NewAttempt] = []
         for cid, means in targets:
             last = latest.get((cid, means))
             address = last.address if last is not None else _address(found.get(cid), ctx.machines[means])
             if address:
-                new.append(_new_attempt(ctx, cid, means, address, attempt_kind, round_))
+                new.append(_new_attempt(ctx, bulk, cid, means, address, attempt_kind, round_))
         if kind == RECONTACT and new and payload.get("recontact_id"):
             conn.execute(
                 update(recontacts)

@@ -31,8 +31,6 @@ CLAIM_COLUMNS = (
     attempts.c.kind,
     attempts.c.round,
     attempts.c.tries,
-    attempts.c.created_at,
-    attempts.c.due_at,
 )
 
 
@@ -57,8 +55,6 @@ def _claimed(row: Any) -> Attempt:
         kind=AttemptKind(row.kind),
         round=row.round,
         tries=row.tries,
-        created_at=row.created_at,
-        due_at=row.due_at,
     )
 
 
@@ -106,7 +102,7 @@ class Outbox:
         )
         with self.engine.begin() as conn:
             rows = conn.execute(stmt).all()
-        return sorted((_claimed(r) for r in rows), key=lambda a: (a.due_at or now, a.id or 0))
+        return sorted((_claimed(r) for r in rows), key=lambda a: a.id or 0)
 
     def reschedule(self, items: Sequence[Reschedule], *, now: dt.datetime, conn: Connection) -> None:
         """Put temporarily failed attempts back in the outbox (lease released)."""

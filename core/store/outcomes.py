@@ -75,6 +75,14 @@ class Outcomes:
             ).scalar_one()
         )
 
+    def open_attempts(self, alert_id: int, conn: Connection) -> int:
+        """How many of the alert's attempts can still change its outcome (reached NULL)."""
+        return int(
+            conn.execute(
+                select(func.count()).where(attempts.c.alert_id == alert_id, attempts.c.reached.is_(None))
+            ).scalar_one()
+        )
+
     def statuses(self, alert_id: int, conn: Connection | None = None) -> dict[str, dict[str, int]]:
         """Attempts by means and status (``""`` is waiting in the outbox)."""
         if conn is None:
