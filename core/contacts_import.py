@@ -185,10 +185,13 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[list[str], Iterator[lis
     if text is None:
         raise ValidationError(f"{path}: cannot decode the file as {encoding}")
     sample = text[:65536]
+    # Only the delimiter is sniffed: the sniffer's guess of a quote character is fooled
+    # by apostrophes in names (O'Brien), and spreadsheets always quote with '"'.
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
+    dialect: Any = type("ImportDialect", (csv.excel,), {"delimiter": delimiter})
     total = max(text.count("\n") - 1 + (0 if text.endswith("\n") else 1), 0)
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, None)

@@ -31,7 +31,8 @@ def phone_e164(value: str, region: str) -> str:
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(f"{text!r} is not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"{text!r} is not a valid phone number for region {region}")
+        where = "" if text.startswith(("+", "00")) else f" for region {region}"
+        raise ValidationError(f"{text!r} is not a valid phone number{where}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
