@@ -145,7 +145,9 @@ def test_progress_reports_reading_and_writing(sqlite_store: Store, tmp_path: Pat
 
 # -- property-based: what goes in comes out, and one bad cell refuses the whole file ------
 
-names = st.text(alphabet=string.ascii_letters + "éèçàÉ -'", min_size=1, max_size=20).map(str.strip).filter(bool)
+names = (
+    st.text(alphabet=string.ascii_letters + "éèçàÉ -'", min_size=1, max_size=20).map(str.strip).filter(bool)
+)
 mobiles = st.integers(0, 999_999).map(lambda n: f"0612{n:06d}")
 emails = st.builds(
     lambda user, domain: f"{user}@{domain}.org",
