@@ -97,16 +97,18 @@ class Config:
         return build_config(data, path=self.path)
 
 
-def _resolve_secrets(node: Any, where: str) -> Any:
+def _resolve_secrets(node: Any, where: str, environ: Mapping[str, str]) -> Any:
     if isinstance(node, Mapping):
-        return {k: _resolve_secrets(v, f"{where}.{k}" if where else k) for k, v in node.items()}
+        return {
+            k: _resolve_secrets(v, f"{where}.{k}" if where else k, environ) for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [_resolve_secrets(v, where) for v in node]
+        return [_resolve_secrets(v, where, environ) for v in node]
     if isinstance(node, str) and node.startswith("env:"):
         name = node[4:]
-        if name not in os.environ:
+        if name not in environ:
             raise ConfigError(f"{where}: environment variable {name} is not set")
-        return os.environ[name]
+        return environ[name]
     return node
 
 
@@ -139,7 +141,7 @@ def build_config(data: Mapping[str, Any], *, path: Path | None = None,
     """Validate ``data`` (a parsed TOML document) into a :class:`Config`."""
     env = os.environ if environ is None else environ
     raw = _apply_env_overrides(_deep_copy(data), env)
-    resolved: dict[str, Any] = _resolve_secrets(raw, "")
+    resolved: dict[str, Any] = _resolve_secrets(raw, "", env)
     core_raw = dict(resolved.get("tocsin", {}))
     known = {a.name for a in CoreSettings.__attrs_attrs__}
     if unknown := set(core_raw) - known:
