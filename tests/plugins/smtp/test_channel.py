@@ -348,3 +348,18 @@ async def test_names_and_subjects_cannot_inject_headers(scripted, sink):
     msg = demo.received[0].message
     assert msg["Bcc"] is None and demo.received[0].recipients == ("zoe@example.net",)
     assert "victim@example.com" in msg["Subject"]
+
+
+def test_declared_limits_add_up_the_servers_limits():
+    channel = build_channel(ChannelSettings(name="mail", type="smtp", options={
+        "type": "smtp", "from_address": "alerts@example.org", "token_secret": SECRET,
+        "servers": [
+            {"host": "127.0.0.1", "port": 2501, "tls": "none", "rate": 10, "concurrency": 3},
+            {"host": "127.0.0.1", "port": 2502, "tls": "none", "rate": 30, "per": 60},
+        ],
+    }))
+    assert channel.limits.concurrency == 3 + 4
+    assert channel.limits.rate == 10 + 0.5 and channel.limits.per == 1.0
+    assert [p._limiter.interval for p in channel.pools] == [0.1, 2.0]
+    unlimited = channel_for(25)
+    assert unlimited.limits.rate is None
