@@ -14,6 +14,12 @@
       }
     });
     if (pie) pie.src = pie.src.split("?")[0] + "?v=" + Date.now();
+    // the recontact just became possible (or impossible): show the page as it now is
+    if (counts.recontact_open !== undefined &&
+        String(counts.recontact_open) !== box.dataset.recontactOpen) {
+      source.close();
+      window.location.reload();
+    }
     if (counts.state === "finished" || counts.state === "cancelled") source.close();
   });
 })();

@@ -132,7 +132,8 @@ async def alert_pie(request: Req, ctx: Ctx, alert_id: FromPath[int]) -> Response
 
 @get("/alerts/{alert_id:int}/live", opt=need(Right.ALERTS_READ), include_in_schema=False)
 async def alert_live(ctx: Ctx, alert_id: FromPath[int]) -> ServerSentEvent:
-    """Server-sent ``counts`` events whenever the outcome counts change, until finished."""
+    """Server-sent ``counts`` events whenever the outcome counts change, until finished;
+    ``recontact_open`` tells the page when the recontact becomes possible."""
     await anyio.to_thread.run_sync(ctx.store.alerts.get, alert_id)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
@@ -140,6 +141,7 @@ async def alert_live(ctx: Ctx, alert_id: FromPath[int]) -> ServerSentEvent:
         while True:
             counts = await anyio.to_thread.run_sync(_counts, ctx, alert_id)
             counts.pop("overview")
+            counts["recontact_open"] = await recontact_refusal(ctx, alert_id) is None
             if counts != last:
                 last = counts
                 yield ServerSentEventMessage(data=json.dumps(counts), event="counts")

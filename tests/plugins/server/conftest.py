@@ -183,14 +183,17 @@ SMS_BOOK = {"sms": {"+33612000001": "delivered", "+33612000002": "undelivered:30
 
 
 @pytest.fixture
-def sending(tmp_path: Path) -> Iterator[tuple[Runtime, LiveServer, Simulator]]:
+def sending(request: pytest.FixtureRequest, tmp_path: Path
+            ) -> Iterator[tuple[Runtime, LiveServer, Simulator]]:
     """A server with its engine and a twilio-sms channel whose provider is the simulator;
-    four contacts in group "Centre": two will be delivered, two will fail."""
+    four contacts in group "Centre": two will be delivered, two will fail. The simulator's
+    time scale is the fixture's parameter (default 0.2: an SMS is delivered in 0.5 s)."""
+    time_scale = float(getattr(request, "param", 0.2))
     from tocsin.testing.http_server import bind_loopback, url_of
     from tocsin.testing.twilio_scenarios import parse_book
     from tocsin.testing.twilio_simulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
-    with Simulator(parse_book(SMS_BOOK), time_scale=0.2) as sim:
+    with Simulator(parse_book(SMS_BOOK), time_scale=time_scale) as sim:
         sock = bind_loopback()
         config = build_config({
             "tocsin": {"data_dir": str(tmp_path), "base_url": url_of(sock),

@@ -109,8 +109,8 @@ def test_an_operator_reads_an_alerts_statistics_and_downloads_the_excel_file(
 
     page.click(f"text={seeded.alert.title}")
     page.wait_for_selector("#pie")
-    page.wait_for_function("document.getElementById('pie').complete")
-    assert page.evaluate("document.getElementById('pie').naturalWidth") > 0  # the SVG pie drew
+    # the SVG pie drew (live.js may reload it as counts arrive: wait for a drawn one)
+    page.wait_for_function("(p => p.complete && p.naturalWidth > 0)(document.getElementById('pie'))")
     shown = {k: int(page.inner_text(f".cards [data-count={k}]"))
              for k in ("contacted", "in_progress", "not_contacted")}
     assert sum(shown.values()) == 120
@@ -159,4 +159,50 @@ def test_the_dashboard_speaks_english_to_an_english_browser(
     assert page.inner_text("h1") == "Communications"
     nav = page.inner_text("nav")
     assert "Contacts" in nav and "Channels" not in nav  # an agent sees what an agent may do
+    context.close()
+
+
+@pytest.mark.parametrize("sending", [1.0], indirect=True)
+def test_an_operator_sends_an_alert_watches_the_counts_move_recontacts_and_exports(
+    sending: tuple[Runtime, LiveServer, object], browser: object, tmp_path: Path
+) -> None:
+    runtime, live, _ = sending
+    add_user(runtime, "operatrice", Role.OPERATOR)
+    context = browser.new_context(locale="fr-FR", accept_downloads=True,  # type: ignore[attr-defined]
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, live.url, "operatrice")
+    page.click("text=Nouvelle alerte")
+    page.fill("input[name=title]", "Alerte crue")
+    page.check("input[name=use_sms]")
+    page.fill("textarea[name=sms_text]", "Crue : évacuez, {{ first_name }}.")
+    page.select_option("select[name=groups]", ["Centre"])
+    page.fill("input[name=reminders]", "0.05, 0.1")
+    shot(page, "new-alert")
+    page.click("button.primary")
+    page.wait_for_selector("#pie")
+    assert "Alerte crue" in page.inner_text("h1")
+    first = int(page.inner_text("[data-count=contacted]"))
+    assert first < 2  # the provider has not delivered yet
+    page.wait_for_function(  # the page is not reloaded: server-sent events move the counts
+        "document.querySelector('[data-count=contacted]').textContent === '2'", timeout=30_000)
+    page.wait_for_function(
+        "document.querySelector('[data-count=not_contacted]').textContent === '2'",
+        timeout=30_000)
+    # once the reminders are done the page shows the recontact, which asks for confirmation
+    page.wait_for_selector("form.recontact", timeout=30_000)
+    shot(page, "alert-sending")
+    page.check("form.recontact input[name=confirm]")
+    page.click("form.recontact button")
+    page.wait_for_selector(".notice")
+    assert "Relance lancée" in page.inner_text(".notice")
+    with page.expect_download() as info:
+        page.click("text=statisticsAlert.xlsx")
+    saved = tmp_path / "statisticsAlert.xlsx"
+    info.value.save_as(saved)
+    rows = list(openpyxl.load_workbook(saved).worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 1 + 4
+    names = sorted(str(r[0]) for r in rows[1:])
+    assert names == ["Anne", "Jean", "Luc", "Zoé"]
     context.close()
