@@ -43,14 +43,22 @@ def tocsin_server_routes(runtime: Any) -> list[Any]:
     return [pixel_route(runtime, secrets)] if secrets else []
 
 
+def _soft(runtime: Any, attempt_id: int) -> bool:
+    """Whether the report behind this *rebound* said the failure was not permanent
+    (a 4.x.x status after the remote server gave up retrying): the address may be fine."""
+    events = [e for e in runtime.store.attempts.events(attempt_id)
+              if e.status == REBOUND and not e.anomaly]
+    return bool(events) and events[-1].data.get("hard") == "no"
+
+
 def failing_addresses(runtime: Any, changes: Sequence[AttemptChange]) -> list[str]:
-    """Addresses of the e-mail attempts in ``changes`` that have just rebounded."""
+    """Addresses of the e-mail attempts in ``changes`` that have just bounced hard."""
     ids = [c.attempt_id for c in changes if c.means == MEANS and c.new_status == REBOUND]
     if not ids:
         return []
     with runtime.store.transaction() as conn:
         attempts = runtime.store.attempts.load(ids, conn)
-    return sorted({a.address for a in attempts.values()})
+    return sorted({a.address for a in attempts.values() if not _soft(runtime, a.id)})
 
 
 @hookimpl

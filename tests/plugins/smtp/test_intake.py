@@ -14,7 +14,7 @@ from tocsin import builtin_statuses
 from tocsin.channel import Accepted
 from tocsin.clock import FakeClock
 from tocsin.config import build_config
-from tocsin.model import AddressKind, Attempt, AttemptChange, Contact, ContactMeans
+from tocsin.model import AddressKind, Attempt, AttemptChange, Contact, ContactMeans, StatusEvent
 from tocsin.plugins.smtp import plugin, tokens
 from tocsin.plugins.smtp.demo import send_report, start_demo_mail
 from tocsin.plugins.smtp.receiver import BounceReceiver
@@ -82,7 +82,7 @@ async def test_channel_starts_and_stops_its_bounce_receiver(sink):
         await demo.stop()
 
 
-def test_rebound_marks_the_address_failing_in_the_store(tmp_path: Path):
+def test_hard_bounce_marks_the_address_failing_and_a_soft_one_does_not(tmp_path: Path):
     config = build_config({"tocsin": {"database": f"sqlite:///{tmp_path / 't.db'}"}})
     runtime = Runtime.open(config, entry_points=False,
                            plugins=[("core-statuses", builtin_statuses), ("smtp", plugin)])
@@ -91,23 +91,31 @@ def test_rebound_marks_the_address_failing_in_the_store(tmp_path: Path):
         contact = store.contacts.add(Contact(
             first_name="Zoë",
             means=(ContactMeans(AddressKind.EMAIL, "zoe@example.net"),
-                   ContactMeans(AddressKind.EMAIL, "zoe.backup@example.net", preference=1)),
+                   ContactMeans(AddressKind.EMAIL, "zoe.backup@example.net", preference=1),
+                   ContactMeans(AddressKind.EMAIL, "zoe.old@example.net", preference=2)),
         ))
         assert contact.id is not None
         now = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+        addresses = ("zoe@example.net", "zoe.backup@example.net", "zoe.old@example.net")
         ids = store.attempts.insert_many([
             Attempt(alert_id=None, contact_id=contact.id, means="email",
                     address=address, status="sent", channel="mail")
-            for address in ("zoe@example.net", "zoe.backup@example.net")
+            for address in addresses
+        ], now=now)
+        # what the bounce intake reported: a hard bounce, a delivery, a soft final failure
+        store.attempts.insert_events([
+            StatusEvent("rebound", now, ids[0], data={"hard": "yes"}),
+            StatusEvent("received", now, ids[1]),
+            StatusEvent("rebound", now, ids[2], data={"hard": "no"}),
         ], now=now)
         changes = [
-            AttemptChange(attempt_id=ids[0], alert_id=None, contact_id=contact.id, means="email",
-                          old_status="sent", new_status="rebound", at=now),
-            AttemptChange(attempt_id=ids[1], alert_id=None, contact_id=contact.id, means="email",
-                          old_status="sent", new_status="received", at=now),
+            AttemptChange(attempt_id=i, alert_id=None, contact_id=contact.id, means="email",
+                          old_status="sent", new_status=new, at=now)
+            for i, new in zip(ids, ("rebound", "received", "rebound"), strict=True)
         ]
         runtime.pm.hook.tocsin_attempts_changed(runtime=runtime, changes=changes)
         means = {m.value: m.failing for m in store.contacts.get(contact.id).means}
-        assert means == {"zoe@example.net": True, "zoe.backup@example.net": False}
+        assert means == {"zoe@example.net": True, "zoe.backup@example.net": False,
+                         "zoe.old@example.net": False}
     finally:
         runtime.close()
