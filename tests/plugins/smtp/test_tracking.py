@@ -54,3 +54,25 @@ def test_no_route_when_tracking_is_off(tmp_path):
         assert runtime.pm.hook.tocsin_server_routes(runtime=runtime) == [[]]
     finally:
         runtime.close()
+
+
+def test_the_reference_server_serves_the_pixel_without_login(tmp_path):
+    from tocsin.plugins.server.app import create_app
+
+    config = build_config({
+        "tocsin": {"data_dir": str(tmp_path), "database": f"sqlite:///{tmp_path / 't.db'}"},
+        "server": {"secret_key": "test-secret-key-0123456789"},
+        "channels": {"mail": {"type": "smtp", "host": "127.0.0.1", "from_address": "a@example.org",
+                              "token_secret": SECRET, "tracking_pixel": True}},
+    })
+    runtime = Runtime.open(config)
+    sink = RecordingSink()
+    runtime.sink = sink
+    try:
+        token = tokens.make_token(SECRET, tokens.OPEN, 8)
+        with TestClient(create_app(runtime)) as client:
+            response = client.get(f"/email/open/mail/{token}.gif")
+        assert response.status_code == 200 and response.content == PIXEL
+        assert [(e.attempt_id, e.status) for e in sink.events] == [(8, "opened")]
+    finally:
+        runtime.close()
