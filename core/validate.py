@@ -8,6 +8,7 @@ import must not depend on the network).
 from __future__ import annotations
 
 import functools
+import re
 
 import email_validator
 import phonenumbers
@@ -41,8 +42,20 @@ def is_mobile(e164: str) -> bool:
     return phonenumbers.number_type(phonenumbers.parse(e164)) in _MOBILE_TYPES
 
 
+# An ASCII dot-atom local part: the shape of nearly every real address. Such an
+# address only needs its domain checked, and domains repeat: that check is cached.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
 @functools.lru_cache(maxsize=4096)
+def _domain(domain: str) -> str:
+    return str(email_validator.validate_email(f"x@{domain}", check_deliverability=False).domain)
+
+
 def _email(text: str) -> str:
+    local, at, domain = text.rpartition("@")
+    if at and len(local) <= 64 and _DOT_ATOM.fullmatch(local) and len(text) <= 254:
+        return f"{local}@{_domain(domain)}"
     return str(email_validator.validate_email(text, check_deliverability=False).normalized)
 
 
