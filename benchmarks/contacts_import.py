@@ -26,7 +26,9 @@ def make_csv(path: Path, rows: int) -> None:
     rng = random.Random(7)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, delimiter=";")
-        writer.writerow(["Identifiant", "Prénom", "Nom", "Portable", "Email", "Téléphone", "Département", "Quartier"])
+        writer.writerow(
+            ["Identifiant", "Prénom", "Nom", "Portable", "Email", "Téléphone", "Département", "Quartier"]
+        )
         for i in range(rows):
             writer.writerow([
                 f"c{i}", rng.choice(FIRST), rng.choice(LAST), f"06{12000000 + i:08d}",
