@@ -17,6 +17,7 @@ import email
 import email.utils
 import logging
 import socket
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
@@ -356,3 +357,43 @@ async def start_demo_mail(
     if handler is not None and hasattr(handler, "bind"):
         handler.bind(demo)
     return demo
+
+
+class DemoMailThread:
+    """The demo server in a thread of its own, for callers without an event loop at hand
+    (a synchronous ``make demo`` script)::
+
+        bounce_port = free_port()
+        with DemoMailThread(bounce_to=("127.0.0.1", bounce_port)) as demo:
+            section = demo.channel_section(bounce_port, token_secret="...")
+            ...
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.demo: DemoMail | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tocsin-demo-mail",
+                                        daemon=True)
+
+    def start(self) -> DemoMail:
+        """Start the thread and the server; returns once it listens."""
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(start_demo_mail(**self.options), self._loop)
+        self.demo = future.result(timeout=10)
+        return self.demo
+
+    def stop(self) -> None:
+        """Send the reports still due, stop the server, end the thread."""
+        if self.demo is not None:
+            asyncio.run_coroutine_threadsafe(self.demo.stop(), self._loop).result(timeout=30)
+            self.demo = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> DemoMail:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -119,3 +119,44 @@ def test_hard_bounce_marks_the_address_failing_and_a_soft_one_does_not(tmp_path:
                          "zoe.old@example.net": False}
     finally:
         runtime.close()
+
+
+def test_demo_server_in_its_own_thread_takes_mail_and_returns_reports():
+    import threading
+
+    from tocsin.plugins.smtp.demo import DemoMailThread, free_port
+
+    reports: list[bytes] = []
+    got = threading.Event()
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):
+            reports.append(envelope.original_content)
+            got.set()
+            return "250 OK"
+
+    async def scenario() -> None:
+        from aiosmtpd.smtp import SMTP
+
+        loop = asyncio.get_running_loop()
+        bounce = await loop.create_server(lambda: SMTP(Collect()), "127.0.0.1", bounce_port)
+        try:
+            verp = tokens.verp_address(SECRET, 3, "example.org")
+            smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=demo.port, start_tls=False)
+            async with smtp:
+                await smtp.sendmail(verp, ["bounce.me@example.net"], b"Subject: x\r\n\r\nhi\r\n")
+            while not got.is_set():
+                await asyncio.sleep(0.01)
+        finally:
+            bounce.close()
+
+    bounce_port = free_port()
+    with DemoMailThread(bounce_to=("127.0.0.1", bounce_port)) as demo:
+        asyncio.run(asyncio.wait_for(scenario(), 10))
+        assert [r.recipients for r in demo.received] == [("bounce.me@example.net",)]
+        section = demo.channel_section(bounce_port, SECRET)
+        assert section["port"] == demo.port and section["bounce_smtp"]["port"] == bounce_port
+    from tocsin.plugins.smtp.bounces import parse_bounce
+
+    bounce = parse_bounce(reports[0], SECRET)
+    assert bounce is not None and (bounce.attempt_id, bounce.status) == (3, "rebound")
