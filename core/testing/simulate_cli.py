@@ -48,20 +48,21 @@ def simulate() -> None:
               help="Multiplies realistic delays (0.01: a hundred times faster).")
 @click.option("--rate-limit", type=float, default=None, help="Creates per second before 429.")
 @click.option("--no-callbacks", is_flag=True, help="Post no status callbacks (benchmarks).")
+@click.option("--quiet", is_flag=True, help="Print only the banner, not every message and call.")
 def twilio(port: int, scenarios: str | None, time_scale: float, rate_limit: float | None,
-           no_callbacks: bool) -> None:
+           no_callbacks: bool, quiet: bool) -> None:
     """A Twilio-compatible API (Messages, Calls, signed callbacks, TwiML calls)."""
     from tocsin.testing.twilio_simulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioSimulator
 
     sim = TwilioSimulator(
         scenarios=_book(scenarios), time_scale=time_scale, port=port, rate_limit=rate_limit,
-        callbacks_enabled=not no_callbacks, log=lambda line: click.echo(line),
+        callbacks_enabled=not no_callbacks, log=None if quiet else click.echo,
     )
 
     def banner(started: Any) -> None:
         click.echo(f"Twilio simulator on {started.base_url}")
         click.echo(f"  account_sid = \"{DEFAULT_ACCOUNT_SID}\"")
-        click.echo(f"  auth_token  = \"{DEFAULT_AUTH_TOKEN}\"  (simulator only)")
+        click.echo(f"  auth_token  = \"{DEFAULT_AUTH_TOKEN}\"  (simulator only)", nl=True)
 
     _run(sim, banner)
 
@@ -76,7 +77,7 @@ def gateway(port: int, scenarios: str | None, time_scale: float) -> None:
     from tocsin.testing.gateway_simulator import GatewaySimulator
 
     sim = GatewaySimulator(scenarios=_book(scenarios), time_scale=time_scale, port=port,
-                           log=lambda line: click.echo(line))
+                           log=click.echo)
 
     def banner(started: Any) -> None:
         click.echo(f"SMS gateway simulator on {started.base_url}")

@@ -90,10 +90,10 @@ async def request_with_retry(
         try:
             response = await client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            last, status = f"cannot connect to the provider: {exc or type(exc).__name__}", None
+            last, status = f"cannot connect to the provider: {str(exc) or type(exc).__name__}", None
             continue
         except httpx.TransportError as exc:
-            raise TransportFailed(f"provider connection failed: {exc or type(exc).__name__}") from exc
+            raise TransportFailed(f"provider connection failed: {str(exc) or type(exc).__name__}") from exc
         if response.status_code >= 500:
             last, status = f"provider error HTTP {response.status_code}", response.status_code
             continue

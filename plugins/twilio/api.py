@@ -58,7 +58,7 @@ class TwilioApi:
         try:
             response = await self._client.get(f"{s.account_path}.json")
         except httpx.TransportError as exc:
-            self._health = Health(HealthState.DOWN, f"provider unreachable: {exc or type(exc).__name__}")
+            self._health = Health(HealthState.DOWN, f"provider unreachable: {str(exc) or type(exc).__name__}")
             return
         if response.status_code in {401, 403, 404}:
             reason, _ = error_reason(response)
