@@ -4,7 +4,7 @@ Each example starts a real :class:`tocsin.app.Tocsin` (SQLite store in a tempora
 folder, a fake clock, step mode) with a scripted provider channel per means
 (:mod:`tocsin.testing.provider`), sends an alert to a drawn audience, then runs random
 steps: time passes (reminders fall due), the provider reports statuses for any attempt
-(on time, late, twice, illegal ones too), the operator asks for a recontact. A model
+(on time, late, twice, illegal ones too), the operator asks for a recontact or cancels. A model
 written from the issue's rules — not from the engine's code — says what must happen,
 and after every step the kit checks:
 
@@ -12,7 +12,8 @@ and after every step the kit checks:
 - nobody unreached is forgotten: when a reminder round falls due or a recontact runs,
   every contact not reached at that moment is attempted by every means it has an
   address for;
-- a recontact is refused until the automatic reminders are done, and allowed after;
+- a recontact is refused until the automatic reminders are done, and allowed after
+  (never for a cancelled alert); after a cancel nothing new is attempted;
 - every attempt's status is what its machine makes of the reports, every report is
   recorded (refused ones with an anomaly), *reached* follows the policy;
 - the outcome counts add up to the audience and match the model, contact by contact;
@@ -113,6 +114,7 @@ class AlertConformance(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.folder = Path(tempfile.mkdtemp(prefix="tocsin-alert-kit-"))
         self.app: Any = None
+        self.ticks = 0
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class AlertConformance(RuleBasedStateMachine):
 
     def _tick(self) -> None:
         self._run(self.app.run_due())
+        self.ticks += 1
 
     def _store_attempts(self) -> list[Attempt]:
         return list(self.app.store.attempts.for_alert(self.alert_id))
@@ -346,11 +349,30 @@ class AlertConformance(RuleBasedStateMachine):
             assert not allowed, (
                 f"recontact was refused although the reminders are done: {exc}\n" + self._story()
             )
-            assert "reminders" in str(exc), f"the refusal does not say why: {exc}"
+            why = "cancelled" if state is AlertState.CANCELLED else "reminders"
+            assert why in str(exc), f"the refusal does not say why: {exc}"
             return
         assert allowed, "recontact was accepted before the automatic reminders were sent\n" + self._story()
         self._tick()
         self._take_new_attempts(AttemptKind.RECONTACT, contacted, self._unreached_pairs(contacted))
+
+    @precondition(lambda self: self.ticks >= 5)  # rarely at once: the reminders need a chance
+    @rule()
+    def the_operator_cancels(self) -> None:
+        """Cancel: refused once the alert is over; afterwards nothing new is attempted,
+        and reports for attempts already in flight still count."""
+        state = self._alert_state()
+        try:
+            self._run(self.app.cancel(self.alert_id))
+        except ValidationError as exc:
+            assert state in (AlertState.FINISHED, AlertState.CANCELLED), (
+                f"cancelling a {state} alert was refused: {exc}\n" + self._story()
+            )
+            return
+        assert state in OPEN, f"a {state} alert was cancelled\n" + self._story()
+        self._tick()
+        assert self._alert_state() is AlertState.CANCELLED
+        self._take_new_attempts(AttemptKind.REMINDER, set(), set(), exact=True)
 
     # -- invariants --------------------------------------------------------------------
 
