@@ -71,7 +71,7 @@ def new_client(
 async def request_with_retry(
     client: httpx.AsyncClient,
     method: str,
-    url: str,
+    url: str | httpx.URL,
     *,
     policy: RetryPolicy,
     sleep: Callable[[float], Awaitable[None]],

@@ -48,6 +48,7 @@ class TwilioApi:
         self._client: httpx.AsyncClient | None = None
         self._health = Health(HealthState.DOWN, "not started")
         self._failures = 0
+        self._urls: dict[str, httpx.URL] = {}
 
     async def open(self) -> None:
         """Open the pool and check the account answers to these credentials."""
@@ -88,7 +89,11 @@ class TwilioApi:
         """POST a new ``Messages`` or ``Calls`` resource; the answer as a send result."""
         if self._client is None:
             return TemporaryFailure("channel not started")
-        url = f"{self.settings.account_path}/{resource}.json"
+        url = self._urls.get(resource)
+        if url is None:  # absolute URLs built once: httpx then skips parsing and merging them
+            url = self._urls[resource] = httpx.URL(
+                f"{self.settings.api_base_url}{self.settings.account_path}/{resource}.json"
+            )
         try:
             response = await request_with_retry(
                 self._client, "POST", url, data=data, policy=self.settings.retry, sleep=self.clock.sleep
