@@ -74,3 +74,11 @@ def tocsin_conformance_harnesses() -> list[Any]:
     from tocsin.plugins.smtp.harness import harnesses
 
     return list(harnesses())
+
+
+@hookimpl
+def tocsin_cli_commands() -> list[Any]:
+    """``tocsin mail check|read-bounce|demo-server``."""
+    from tocsin.plugins.smtp.cli import command
+
+    return [command]
