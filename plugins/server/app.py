@@ -121,7 +121,11 @@ def create_app(
             "ctx": Provide(provide_context),
             "principal": Provide(provide_principal),
         },
-        exception_handlers={TocsinError: errors.tocsin_error, HTTPException: errors.http_error},
+        exception_handlers={
+            TocsinError: errors.tocsin_error,
+            HTTPException: errors.http_error,
+            OverflowError: errors.number_out_of_range,
+        },
         state=State({"tocsin": ctx}),
         openapi_config=OpenAPIConfig(
             title="Tocsin",

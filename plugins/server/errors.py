@@ -55,3 +55,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     if exc.extra:
         body["extra"] = exc.extra
     return Response(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def number_out_of_range(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+    """A number too large for the database (ids are 64-bit at most): the client's mistake."""
+    return tocsin_error(request, TocsinError(f"a number in the request is out of range ({exc})"))
