@@ -13,9 +13,13 @@ from typing import Any
 import click
 
 
-def _book(path: str | None) -> Any:
-    from tocsin.testing.twilio_scenarios import ScenarioBook, parse_book
+def _book(path: str | None, demo: bool = False) -> Any:
+    from tocsin.testing.twilio_scenarios import ScenarioBook, demo_book, parse_book
 
+    if demo and path:
+        raise click.BadParameter("give --scenarios or --demo, not both", param_hint="--demo")
+    if demo:
+        return demo_book()
     if not path:
         return ScenarioBook()
     try:
@@ -49,13 +53,14 @@ def simulate() -> None:
 @click.option("--rate-limit", type=float, default=None, help="Creates per second before 429.")
 @click.option("--no-callbacks", is_flag=True, help="Post no status callbacks (benchmarks).")
 @click.option("--quiet", is_flag=True, help="Print only the banner, not every message and call.")
+@click.option("--demo", is_flag=True, help="The demo scenarios: the number's last digit picks the outcome.")
 def twilio(port: int, scenarios: str | None, time_scale: float, rate_limit: float | None,
-           no_callbacks: bool, quiet: bool) -> None:
+           no_callbacks: bool, quiet: bool, demo: bool) -> None:
     """A Twilio-compatible API (Messages, Calls, signed callbacks, TwiML calls)."""
     from tocsin.testing.twilio_simulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioSimulator
 
     sim = TwilioSimulator(
-        scenarios=_book(scenarios), time_scale=time_scale, port=port, rate_limit=rate_limit,
+        scenarios=_book(scenarios, demo), time_scale=time_scale, port=port, rate_limit=rate_limit,
         callbacks_enabled=not no_callbacks, log=None if quiet else click.echo,
     )
 
@@ -72,11 +77,12 @@ def twilio(port: int, scenarios: str | None, time_scale: float, rate_limit: floa
 @click.option("--scenarios", type=click.Path(exists=True, dir_okay=False),
               help="TOML file: an [sms] table of \"number pattern\" = \"scenario\".")
 @click.option("--time-scale", default=1.0, show_default=True, help="Multiplies realistic delays.")
-def gateway(port: int, scenarios: str | None, time_scale: float) -> None:
+@click.option("--demo", is_flag=True, help="The demo scenarios: the number's last digit picks the outcome.")
+def gateway(port: int, scenarios: str | None, time_scale: float, demo: bool) -> None:
     """An HTTP SMS gateway speaking Kannel's, Jasmin's and playSMS's send APIs."""
     from tocsin.testing.gateway_simulator import GatewaySimulator
 
-    sim = GatewaySimulator(scenarios=_book(scenarios), time_scale=time_scale, port=port,
+    sim = GatewaySimulator(scenarios=_book(scenarios, demo), time_scale=time_scale, port=port,
                            log=click.echo)
 
     def banner(started: Any) -> None:

@@ -133,3 +133,32 @@ def parse_book(data: Mapping[str, Any]) -> ScenarioBook:
         parts.setdefault(f"{means}_default", Scenario(
             "delivered" if means == "sms" else "answer", "", frozenset(extra)))
     return ScenarioBook(**parts)
+
+
+DEMO_BOOK = {
+    "sms": {
+        "*1": "undelivered:30005",
+        "*2": "failed:30003",
+        "*3": "silent",
+        "*4": "delivered+duplicates+reorder",
+        "*5": "undelivered:30006",
+        "default": "delivered",
+    },
+    "call": {
+        "*1": "busy",
+        "*2": "no-answer",
+        "*3": "voicemail",
+        "*4": "press:2",
+        "*5": "answer",
+        "*6": "fax",
+        "*7": "press:1+duplicates+reorder",
+        "default": "press:1",
+    },
+}
+"""A book for demonstrations: the number's last digit picks what happens, so a demo
+audience shows every status (SMS ending 1: undelivered; calls ending 3: voicemail...)."""
+
+
+def demo_book() -> ScenarioBook:
+    """:data:`DEMO_BOOK` parsed (what ``tocsin simulate twilio --demo`` uses)."""
+    return parse_book(DEMO_BOOK)

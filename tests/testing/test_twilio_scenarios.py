@@ -65,3 +65,13 @@ def test_a_bad_book_is_refused() -> None:
         parse_book({"mms": {}})
     with pytest.raises(ValueError, match=r"scenarios\.flags"):
         parse_book({"flags": ["sometimes"]})
+
+
+def test_the_demo_book_covers_every_outcome_by_last_digit() -> None:
+    from tocsin.testing.twilio_scenarios import demo_book
+
+    book = demo_book()
+    sms = {book.for_number("sms", f"+3361234567{d}").outcome for d in range(10)}
+    calls = {book.for_number("call", f"+3361234567{d}").outcome for d in range(10)}
+    assert sms == {"delivered", "undelivered", "failed", "silent"}
+    assert calls == {"press", "busy", "no-answer", "voicemail", "answer", "fax"}

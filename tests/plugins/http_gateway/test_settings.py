@@ -52,3 +52,17 @@ def test_bad_configuration_is_refused_naming_the_key(change: dict[str, Any], mes
     with pytest.raises(ConfigError) as info:
         parse_settings("gw", {**GOOD, **change}, base_url=BASE)
     assert "channels.gw" in str(info.value) and message in str(info.value)
+
+
+def test_the_simulator_demo_configuration_is_valid() -> None:
+    import tomllib
+
+    from .conftest import CONTRIB
+
+    data = tomllib.loads((CONTRIB.parent / "simulator" / "tocsin-cloud-demo.toml").read_text())
+    config = build_config(data)
+    from tocsin.plugins.twilio.settings import parse_settings as twilio_settings
+
+    for name in ("cloud-sms", "cloud-calls"):
+        assert twilio_settings(name, config.channels[name], base_url=config.core.base_url).name == name
+    assert parse_settings("gateway-sms", config.channels["gateway-sms"], base_url=BASE).dlr is not None
