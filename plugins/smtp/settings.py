@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from tocsin.errors import ConfigError
 from tocsin.errors import ValidationError as _ValidationError
@@ -43,7 +43,7 @@ class ServerSettings:
     verify: bool = True
     cafile: str | None = None
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     rate: float | None = None
     per: float = 1.0
     concurrency: int = 4
@@ -62,7 +62,7 @@ class ImapSettings:
     host: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)
     mailbox: str = "INBOX"
     tls: str = "implicit"
     verify: bool = True
@@ -84,7 +84,7 @@ class SmtpSettings:
 
     servers: tuple[ServerSettings, ...]
     from_address: str
-    token_secret: str
+    token_secret: str = field(repr=False)
     from_name: str = ""
     bounce_domain: str = ""
     reply_to: str = ""

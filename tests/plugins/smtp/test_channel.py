@@ -363,3 +363,11 @@ def test_declared_limits_add_up_the_servers_limits():
     assert [p._limiter.interval for p in channel.pools] == [0.1, 2.0]
     unlimited = channel_for(25)
     assert unlimited.limits.rate is None
+
+
+def test_secrets_never_appear_in_the_settings_repr():
+    channel = channel_for(25, username="alerts", password="s3cret-password",
+                          bounce_imap={"host": "imap.example.org", "username": "b",
+                                       "password": "imap-s3cret"})
+    text = repr(channel.settings)
+    assert "s3cret-password" not in text and "imap-s3cret" not in text and SECRET not in text
