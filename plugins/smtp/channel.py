@@ -87,6 +87,7 @@ class SmtpChannel:
         stops the start; a server merely unreachable is marked down (failover covers it).
         """
         self.sink = sink
+        self.pools = [ServerPool(s) for s in self.settings.servers]  # fresh after a stop
         if self.settings.scan == "required" and not await active_scanners(self.hooks, self.name):
             raise ConfigError(
                 f"channels.{self.name}.scan: 'required' but no content scanner is configured "

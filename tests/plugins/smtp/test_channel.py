@@ -371,3 +371,13 @@ def test_secrets_never_appear_in_the_settings_repr():
                                        "password": "imap-s3cret"})
     text = repr(channel.settings)
     assert "s3cret-password" not in text and "imap-s3cret" not in text and SECRET not in text
+
+
+async def test_a_stopped_channel_can_be_started_again(scripted, sink):
+    demo, _ = scripted
+    channel = channel_for(demo.port)
+    for attempt in (1, 2):
+        await channel.start(sink)
+        assert isinstance(await channel.send(outbound("zoe@example.net", attempt)), Accepted)
+        await channel.stop()
+    assert len(demo.received) == 2
