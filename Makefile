@@ -23,9 +23,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# mypy needs the folders under their package names: a tree of links gives it that.
+TYPECHECK := build/typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check core hal plugins tests benchmarks
-	$(BIN)/mypy core hal plugins
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/tocsin
+	for entry in core/*; do ln -s "$$PWD/$$entry" $(TYPECHECK)/tocsin/; done
+	ln -s "$$PWD/hal" $(TYPECHECK)/tocsin/hal && ln -s "$$PWD/plugins" $(TYPECHECK)/tocsin/plugins
+	MYPYPATH=$(TYPECHECK) $(BIN)/mypy -p tocsin
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

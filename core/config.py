@@ -244,7 +244,7 @@ def masked(node: Any, key: str = "") -> Any:
 
 def effective(config: Config) -> dict[str, Any]:
     """The effective configuration, defaults filled in, as plain data."""
-    data = _deep_copy(config.data)
+    data: dict[str, Any] = _deep_copy(config.data)
     core = config.core
     data["tocsin"] = {
         "data_dir": str(core.data_dir),

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 from attrs import field, frozen
 
 
-def _tuple(value: object) -> tuple[object, ...]:
-    return tuple(value)  # type: ignore[call-overload, no-any-return]
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(value)
 
 
 def _mapping(value: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -57,6 +57,14 @@ def _frozen_map(value: Mapping[str, Iterable[str]]) -> Mapping[str, frozenset[st
     return {k: frozenset(v) for k, v in value.items()}
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _name_set(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 @frozen(eq=False)
 class StatusMachine:
     """The statuses of one means and how they may follow each other.
@@ -68,16 +76,16 @@ class StatusMachine:
     """
 
     means: str
-    states: tuple[str, ...] = field(converter=tuple)
+    states: tuple[str, ...] = field(converter=_names)
     initial: str
     transitions: Mapping[str, frozenset[str]] = field(converter=_frozen_map)
-    terminal: frozenset[str] = field(converter=frozenset)
-    reached: frozenset[str] = field(converter=frozenset)
+    terminal: frozenset[str] = field(converter=_name_set)
+    reached: frozenset[str] = field(converter=_name_set)
     refinements: Mapping[str, frozenset[str]] = field(factory=dict, converter=_frozen_map)
-    address_kinds: tuple[str, ...] = field(default=(), converter=tuple)
+    address_kinds: tuple[str, ...] = field(default=(), converter=_names)
     labels: Mapping[str, str] = field(factory=dict)
     description: str = ""
-    entry: frozenset[str] = field(default=frozenset(), converter=frozenset)
+    entry: frozenset[str] = field(default=frozenset(), converter=_name_set)
     """States a channel may report first besides ``initial`` (an e-mail refused before
     sending is *not sent* without ever being *sent*)."""
 

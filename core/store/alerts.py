@@ -26,6 +26,10 @@ def _spec(alert: Alert) -> dict[str, Any]:
     }
 
 
+_OFFSETS: Any = tuple[dt.timedelta, ...] | None
+_PLAN: Any = EscalationPlan | None
+
+
 def _to_alert(row: Any) -> Alert:
     spec = row.spec
     return Alert(
@@ -36,13 +40,13 @@ def _to_alert(row: Any) -> Alert:
             name=row.category,
             requires_confirmation=row.requires_confirmation,
             reminder_offsets=converter.structure(
-                spec.get("category_reminder_offsets"), tuple[dt.timedelta, ...] | None
+                spec.get("category_reminder_offsets"), _OFFSETS
             ),
         ),
         state=AlertState(row.state),
         messages=converter.structure(spec["messages"], tuple[Message, ...]),
-        reminder_offsets=converter.structure(spec.get("reminder_offsets"), tuple[dt.timedelta, ...] | None),
-        plan=converter.structure(spec.get("plan"), EscalationPlan | None),
+        reminder_offsets=converter.structure(spec.get("reminder_offsets"), _OFFSETS),
+        plan=converter.structure(spec.get("plan"), _PLAN),
         target_confirmations=spec.get("target_confirmations"),
         created_by=row.created_by,
         created_at=row.created_at,

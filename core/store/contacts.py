@@ -148,11 +148,11 @@ class Contacts:
                 means_rows.extend(_means_rows(contact_id, items[i].means))
         for chunk in _chunks(means_rows, 2000):
             conn.execute(insert(contact_means), list(chunk))
-        ids = tuple(
+        all_ids = tuple(
             new_ids_by_index[i] if i in new_ids_by_index else existing[c.external_id]  # type: ignore[index]
             for i, c in enumerate(items)
         )
-        return UpsertCounts(created=len(to_create), updated=len(to_update), ids=ids)
+        return UpsertCounts(created=len(to_create), updated=len(to_update), ids=all_ids)
 
     def add(self, contact: Contact, *, now: dt.datetime | None = None) -> Contact:
         """Create one contact and return it with its id."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
@@ -42,7 +43,7 @@ class Groups:
             raise NotFoundError(f"no group named {name!r}")
         return Group(name=row.name, id=row.id, description=row.description, created_at=row.created_at)
 
-    def list(self) -> list[tuple[Group, int]]:
+    def list(self) -> builtins.list[tuple[Group, int]]:
         """Every group with its member count, by name."""
         count = (
             select(group_members.c.group_id, func.count().label("n"))
@@ -100,7 +101,7 @@ class Groups:
                 ).rowcount
         return removed
 
-    def members(self, name: str, *, limit: int | None = None, offset: int = 0) -> list[int]:
+    def members(self, name: str, *, limit: int | None = None, offset: int = 0) -> builtins.list[int]:
         """Ids of the group's contacts, in id order."""
         group = self.get(name)
         query = (

@@ -26,6 +26,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    literal_column,
     text,
     true,
 )
@@ -59,9 +61,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        stamp: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
 
 
 def _id() -> Column[int]:
@@ -399,11 +400,15 @@ verifications = Table(
     Index("ix_verifications_means", "means_id", "created_at"),
 )
 
-# The overview reads one alert's attempts through these alone (no table lookups).
+# The overview reads one alert's attempts through these alone (no table lookups): the
+# first for contacts per means, the second for attempts by status and failures by reason
+# (the reason's first 200 characters: a whole provider message could exceed the size of
+# an index entry).
 Index("ix_attempts_alert_contact_means", attempts.c.alert_id, attempts.c.contact_id,
       attempts.c.means, attempts.c.reached, attempts.c.completed_at)
-Index("ix_attempts_alert_means_status_reached", attempts.c.alert_id, attempts.c.means,
-      attempts.c.status, attempts.c.reached)
+FAILURE_REASON = func.substr(attempts.c.error, literal_column("1"), literal_column("200"))
+Index("ix_attempts_alert_status_reason", attempts.c.alert_id, attempts.c.means,
+      attempts.c.status, attempts.c.reached, FAILURE_REASON)
 # Contacted / in progress read only the reached and the open attempts; the median time to
 # reach seeks its middle; the communications log filtered by alert or contact stays in
 # time order; contacts without any attempt are found by their missing means.
@@ -412,5 +417,7 @@ Index("ix_attempts_alert_reached_contact", attempts.c.alert_id, attempts.c.reach
 Index("ix_attempts_alert_means_reached_completed", attempts.c.alert_id, attempts.c.means,
       attempts.c.reached, attempts.c.completed_at)
 Index("ix_attempts_alert_created", attempts.c.alert_id, attempts.c.created_at)
+Index("ix_attempts_created_means_status", attempts.c.created_at, attempts.c.means,
+      attempts.c.status)
 Index("ix_attempts_contact_created", attempts.c.contact_id, attempts.c.created_at)
 Index("ix_alert_contacts_alert_missing", alert_contacts.c.alert_id, alert_contacts.c.missing)
