@@ -1,12 +1,11 @@
 """The overview's SQL: few passes, each over a covering index (migrations 0004, 0005).
 
-- attempts by means, status and reached: one pass over
-  ``(alert_id, means, status, reached)``;
+- attempts by means, status and reached, and failures by reason (its first 200
+  characters): one pass over ``(alert_id, means, status, reached, substr(error, 1, 200))``;
 - contacted and in-progress contacts: ranges of ``(alert_id, reached, contact_id, means)``
   (only the reached and the open attempts are read), the audience from
   ``alert_contacts``; *not contacted* is the rest of the audience;
 - contacts attempted per means: one pass over ``(alert_id, contact_id, means, ...)``;
-- failures by reason: the not-reached attempts only;
 - the median time to reach of one alert: two index seeks per means on
   ``(alert_id, means, reached, completed_at)``; of several alerts (a campaign): a window
   function over their reaching attempts.
@@ -31,7 +30,7 @@ from tocsin.plugins.reports.overview_model import (
 )
 from tocsin.plugins.reports.sql import epoch_seconds, is_reached
 from tocsin.status import PENDING
-from tocsin.store.schema import alert_contacts, alerts, attempts
+from tocsin.store.schema import FAILURE_REASON, alert_contacts, alerts, attempts
 
 Labels = dict[str, dict[str, str]]
 
@@ -142,16 +141,20 @@ def means_reports(conn: Connection, ids: Sequence[int], labels: Labels) -> tuple
 
     statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for means, status, reached, count in conn.execute(
-        select(attempts.c.means, attempts.c.status, attempts.c.reached, func.count())
+    failures: dict[str, list[Failure]] = defaultdict(list)
+    for means, status, reached, reason, count in conn.execute(
+        select(attempts.c.means, attempts.c.status, attempts.c.reached, FAILURE_REASON, func.count())
         .where(attempts.c.alert_id.in_(ids))
-        .group_by(attempts.c.means, attempts.c.status, attempts.c.reached)
+        .group_by(attempts.c.means, attempts.c.status, attempts.c.reached, FAILURE_REASON)
     ):
-        statuses[means][status] += int(count)
+        count = int(count)
+        statuses[means][status] += count
         t = totals[means]
-        t[0] += int(count)
-        t[1] += int(count) if reached is True else 0
-        t[2] += int(count) if reached is None else 0
+        t[0] += count
+        t[1] += count if reached is True else 0
+        t[2] += count if reached is None else 0
+        if reached is False:
+            failures[means].append(Failure(status, label(means, status), reason or "", count))
 
     def per_means(*conds: object) -> dict[str, int]:
         pairs = (
@@ -164,15 +167,6 @@ def means_reports(conn: Connection, ids: Sequence[int], labels: Labels) -> tuple
 
     contacts = per_means()
     reached_contacts = per_means(is_reached())
-
-    failures: dict[str, list[Failure]] = defaultdict(list)
-    for means, status, error, count in conn.execute(
-        select(attempts.c.means, attempts.c.status, attempts.c.error, func.count())
-        .where(attempts.c.alert_id.in_(ids), attempts.c.reached == False)  # noqa: E712
-        .group_by(attempts.c.means, attempts.c.status, attempts.c.error)
-        .order_by(attempts.c.means, func.count().desc(), attempts.c.status, attempts.c.error)
-    ):
-        failures[means].append(Failure(status, label(means, status), error, int(count)))
 
     found_medians = medians(conn, ids, sorted(totals))
     reports = []
@@ -190,7 +184,7 @@ def means_reports(conn: Connection, ids: Sequence[int], labels: Labels) -> tuple
             reached_share=n_reached / n_contacts if n_contacts else 0.0,
             median_seconds_to_reach=found_medians.get(means),
             statuses=tuple(StatusCount(s, label(means, s), c) for s, c in by_status),
-            failures=tuple(failures[means]),
+            failures=tuple(sorted(failures[means], key=lambda f: (-f.count, f.status, f.reason))),
         ))
     return tuple(reports)
 
