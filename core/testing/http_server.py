@@ -43,10 +43,10 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def _server(app: Any, *, log_level: str = "warning") -> uvicorn.Server:
+def _server(app: Any, *, log_level: str = "warning", lifespan: str = "off") -> uvicorn.Server:
     config = uvicorn.Config(
         app,
-        lifespan="off",
+        lifespan=lifespan,
         log_level=log_level,
         access_log=False,
         http="h11",
@@ -59,11 +59,17 @@ def _server(app: Any, *, log_level: str = "warning") -> uvicorn.Server:
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: Any, *, sock: socket.socket | None = None, port: int = 0, log_level: str = "warning"
+    app: Any,
+    *,
+    sock: socket.socket | None = None,
+    port: int = 0,
+    log_level: str = "warning",
+    lifespan: str = "off",
 ) -> AsyncIterator[str]:
-    """Serve ``app`` on loopback while the block runs; yields ``http://127.0.0.1:<port>``."""
+    """Serve ``app`` on loopback while the block runs; yields ``http://127.0.0.1:<port>``
+    (``lifespan="on"`` runs the application's startup and shutdown)."""
     sock = sock or bind_loopback(port)
-    server = _server(app, log_level=log_level)
+    server = _server(app, log_level=log_level, lifespan=lifespan)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:  # uvicorn offers no event for this: poll its flag
