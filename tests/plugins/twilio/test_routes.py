@@ -19,7 +19,7 @@ from tocsin import builtin_statuses
 from tocsin.config import build_config
 from tocsin.plugins import twilio as twilio_plugin
 from tocsin.plugins.twilio.routes import build_router
-from tocsin.plugins.twilio.statuses import SMS_STATUSES
+from tocsin.plugins.twilio.statuses import CALL_STATUSES, SMS_STATUSES
 from tocsin.runtime import Runtime
 from tocsin.testing.http_server import ServerThread, bind_loopback, url_of
 from tocsin.testing.twilio_resources import sign
@@ -115,30 +115,48 @@ def _forgery(draw: st.DrawFn, params: list[tuple[str, str]], url: str) -> dict[s
         index = draw(st.integers(0, len(params) - 1))
         return {"send_params": params[:index] + params[index + 1:]}
     if kind == "other-url":
-        return {"sign_url": url + draw(st.sampled_from(["/", "?x=1", "s", "#"]))}
+        extra = draw(st.sampled_from(["/", "&x=1" if "?" in url else "?x=1", "s", "#"]))
+        return {"sign_url": url + extra}
     if kind == "other-token":
         return {"auth_token": draw(printable.filter(lambda t: t != TOKEN))}
     return {"send_params": [(k, "AC" + "2" * 32 if k == "AccountSid" else v) for k, v in params],
             "resign": True}
 
 
+GATHER_PATH = "/webhooks/twilio/voice/gather?" + urlencode(
+    {"lang": "fr-FR", "repeat": "2", "confirm": "1", "attempt": "42", "text": "Alerte."}
+)
+
+
+def call_params(sid: str, status: str) -> list[tuple[str, str]]:
+    return [("AccountSid", SID), ("CallSid", sid), ("CallStatus", status), ("To", "+33612345678"),
+            ("From", "+33100000001"), ("Direction", "outbound-api")]
+
+
 @st.composite
-def forged_requests(draw: st.DrawFn) -> tuple[list[tuple[str, str]], dict[str, Any]]:
-    params = sms_params(draw(sids), draw(statuses))
-    return params, _forgery(draw, params, "/webhooks/twilio/sms/status")
+def forged_requests(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], dict[str, Any]]:
+    path = draw(st.sampled_from(["/webhooks/twilio/sms/status", "/webhooks/twilio/voice/status",
+                                 GATHER_PATH]))
+    if path.endswith("sms/status"):
+        params = sms_params(draw(sids), draw(statuses))
+    elif path.endswith("voice/status"):
+        params = call_params("CA" + draw(sids)[2:], draw(st.sampled_from(sorted(CALL_STATUSES))))
+    else:
+        params = [*call_params("CA" + draw(sids)[2:], "in-progress"), ("Digits", "1")]
+    return path, params, _forgery(draw, params, path)
 
 
 @settings(max_examples=80)
 @given(forged=forged_requests())
 def test_a_forged_or_altered_callback_is_refused_and_changes_nothing(
-    hooks: Hooks, forged: tuple[list[tuple[str, str]], dict[str, Any]]
+    hooks: Hooks, forged: tuple[str, list[tuple[str, str]], dict[str, Any]]
 ) -> None:
-    params, how = forged
+    path, params, how = forged
     before = len(hooks.sink.events)
     send = how.get("send_params", params)
     sign_url = f"{hooks.url}{how['sign_url']}" if "sign_url" in how else None
     response = hooks.post(
-        "/webhooks/twilio/sms/status", send, signature=how.get("signature"), sign_url=sign_url,
+        path, send, signature=how.get("signature"), sign_url=sign_url,
         sign_params=send if how.get("resign") else params, auth_token=how.get("auth_token", TOKEN),
     )
     assert response.status_code == 403
