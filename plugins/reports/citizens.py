@@ -125,10 +125,13 @@ def _attempt_filter(p: CitizensParams) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _contacts_query(p: CitizensParams) -> Select[Any]:
-    outcome = _outcome_expr(p.alert_id).label("outcome")
+def _contacts_query(p: CitizensParams, *, counting: bool = False) -> Select[Any]:
+    columns: list[Any] = [contacts.c.id]
+    if not counting:  # the outcome is worked out for the rows shown, not for a count
+        columns += [contacts.c.first_name, contacts.c.last_name,
+                    _outcome_expr(p.alert_id).label("outcome")]
     query = (
-        select(contacts.c.id, contacts.c.first_name, contacts.c.last_name, outcome)
+        select(*columns)
         .select_from(alert_contacts.join(contacts, contacts.c.id == alert_contacts.c.contact_id))
         .where(alert_contacts.c.alert_id == p.alert_id)
     )
@@ -179,7 +182,8 @@ def citizens(runtime: Runtime, p: CitizensParams) -> CitizensPage:
         title = conn.execute(select(alerts.c.title).where(alerts.c.id == p.alert_id)).scalar_one_or_none()
         if title is None:
             raise NotFoundError(f"no alert with id {p.alert_id}")
-        total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+        counted = _contacts_query(p, counting=True).subquery()
+        total = int(conn.execute(select(func.count()).select_from(counted)).scalar_one())
         items: tuple[Citizen, ...] = ()
         if p.limit is not None:
             page = conn.execute(_ordered(base).limit(p.limit).offset(p.offset)).all()

@@ -12,16 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import Subquery, and_, case, func, literal, select
 
 from tocsin.errors import NotFoundError
-from tocsin.model import Outcome
-from tocsin.plugins.reports.citizens import _outcome_expr
 from tocsin.plugins.reports.overview_queries import outcome_counts
-from tocsin.plugins.reports.sql import QueryRows
+from tocsin.plugins.reports.sql import QueryRows, flag, is_reached
 from tocsin.report import Column, Report, Table, bind_params
 from tocsin.runtime import Runtime
-from tocsin.store.schema import alert_contacts, alerts, contact_means, contacts
+from tocsin.store.schema import alert_contacts, alerts, attempts, contact_means, contacts
 
 REACHED = "reached"
 NOT_REACHED = "not reached"
@@ -40,15 +38,34 @@ class StatisticsParams:
     alert_id: int
 
 
-def preferred(*kinds: str) -> ScalarSelect[Any]:
-    """The contact's preferred usable value among ``kinds`` (earlier kinds first)."""
-    order = [contact_means.c.kind != k for k in kinds]
+def _preferred(alert_id: int) -> Subquery:
+    """Each audience member's preferred usable e-mail (``slot`` e) and phone (``slot``
+    p, a mobile before a landline), ranked by a window function in one pass."""
+    slot = case((contact_means.c.kind == "email", literal("e")), else_=literal("p"))
+    audience = select(alert_contacts.c.contact_id).where(alert_contacts.c.alert_id == alert_id)
+    rank = func.row_number().over(
+        partition_by=(contact_means.c.contact_id, slot),
+        order_by=(contact_means.c.failing, contact_means.c.kind != "mobile",
+                  contact_means.c.preference, contact_means.c.value),
+    )
     return (
-        select(contact_means.c.value)
-        .where(contact_means.c.contact_id == contacts.c.id, contact_means.c.kind.in_(kinds))
-        .order_by(contact_means.c.failing, *order, contact_means.c.preference, contact_means.c.value)
-        .limit(1)
-        .scalar_subquery()
+        select(contact_means.c.contact_id, contact_means.c.value, slot.label("slot"),
+               rank.label("rank"))
+        .where(contact_means.c.kind.in_(("email", "mobile", "phone")),
+               contact_means.c.contact_id.in_(audience))
+        .subquery("ranked_means")
+    )
+
+
+def _flags(alert_id: int) -> Subquery:
+    """Per contact with attempts: whether one reached it, whether one is still open."""
+    return (
+        select(attempts.c.contact_id,
+               func.max(flag(is_reached())).label("reached"),
+               func.max(flag(attempts.c.reached.is_(None))).label("pending"))
+        .where(attempts.c.alert_id == alert_id)
+        .group_by(attempts.c.contact_id)
+        .subquery("flags")
     )
 
 
@@ -59,21 +76,27 @@ def statistics(runtime: Runtime, p: StatisticsParams) -> Table:
         if title is None:
             raise NotFoundError(f"no alert with id {p.alert_id}")
         counts = outcome_counts(conn, [p.alert_id])
+    means = _preferred(p.alert_id)
+    email = means.alias("email")
+    phone = means.alias("phone")
+    flags = _flags(p.alert_id)
     query = (
-        select(
-            contacts.c.first_name,
-            contacts.c.last_name,
-            preferred("email").label("email"),
-            preferred("mobile", "phone").label("phone"),
-            _outcome_expr(p.alert_id).label("outcome"),
+        select(contacts.c.first_name, contacts.c.last_name, email.c.value.label("email"),
+               phone.c.value.label("phone"), flags.c.reached)
+        .select_from(
+            alert_contacts.join(contacts, contacts.c.id == alert_contacts.c.contact_id)
+            .outerjoin(flags, flags.c.contact_id == contacts.c.id)
+            .outerjoin(email, and_(email.c.contact_id == contacts.c.id, email.c.slot == "e",
+                                   email.c.rank == 1))
+            .outerjoin(phone, and_(phone.c.contact_id == contacts.c.id, phone.c.slot == "p",
+                                   phone.c.rank == 1))
         )
-        .select_from(alert_contacts.join(contacts, contacts.c.id == alert_contacts.c.contact_id))
         .where(alert_contacts.c.alert_id == p.alert_id)
         .order_by(contacts.c.last_name, contacts.c.first_name, contacts.c.id)
     )
 
     def convert(r: Any) -> Sequence[Any]:
-        reached = REACHED if r.outcome == Outcome.CONTACTED else NOT_REACHED
+        reached = REACHED if r.reached == 1 else NOT_REACHED
         return (r.first_name, r.last_name, r.email or "", r.phone or "", reached)
 
     return Table(
