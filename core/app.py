@@ -165,10 +165,10 @@ class Tocsin:
         """Wait (background mode) until the alert is finished or cancelled."""
 
         async def loop() -> AlertStatus:
-            while True:
-                status = await self.status(alert_id)
-                if status.alert.state in DONE_STATES:
-                    return status
+            while True:  # the alert's state is cheap to read; its counts are not
+                alert = await self.engine.db(lambda: self.store.alerts.get(alert_id))
+                if alert.state in DONE_STATES:
+                    return await self.status(alert_id)
                 await asyncio.sleep(poll)
 
         return await asyncio.wait_for(loop(), timeout)

@@ -153,13 +153,49 @@ class CompiledMessage:
         )
 
 
+class _Substitution:
+    """A template that only inserts plain fields (``Hello {{ first_name }}``): rendered by
+    joining strings, with the same strictness (a missing field is an error)."""
+
+    def __init__(self, pieces: list[tuple[bool, str]]) -> None:
+        self.pieces = pieces
+
+    def render(self, fields: Mapping[str, Any]) -> str:
+        out = []
+        for is_field, value in self.pieces:
+            if not is_field:
+                out.append(value)
+            elif value in fields:
+                out.append(str(fields[value]))
+            else:
+                raise UndefinedError(f"{value!r} is undefined")
+        return "".join(out)
+
+
+def _substitution(source: str) -> _Substitution | None:
+    """The fast form of ``source`` when it is only text and ``{{ name }}`` fields."""
+    body = _ENV.parse(source).body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output):
+        return None
+    pieces: list[tuple[bool, str]] = []
+    for node in body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            pieces.append((False, node.data))
+        elif isinstance(node, nodes.Name) and node.ctx == "load" and node.name in FIELDS:
+            pieces.append((True, node.name))
+        else:
+            return None
+    return _Substitution(pieces)
+
+
 def compile_message(message: Message) -> CompiledMessage:
-    parts = {}
+    parts: dict[str, Any] = {}
     for part in TEXT_PARTS:
         source = getattr(message, part)
         if source and not _is_constant(source):
+            fast = None if part == "html" else _substitution(source)  # html autoescapes: Jinja2 only
             env = _HTML_ENV if part == "html" else _ENV
-            parts[part] = env.from_string(source)
+            parts[part] = fast or env.from_string(source)
     return CompiledMessage(message, parts)
 
 
