@@ -174,8 +174,21 @@ class StatusMachine:
 
     # -- judgement ---------------------------------------------------------------------
 
+    @cached_property
+    def _decisions(self) -> Mapping[tuple[str, str], Decision]:
+        """Every judgement between known states, computed once (the engine's hot path)."""
+        return {
+            (current, status): self._judge(current, status)
+            for current in (PENDING, *self.states)
+            for status in self.states
+        }
+
     def decide(self, current: str, status: str) -> Decision:
         """Judge ``status`` reported for an attempt that is now in ``current``."""
+        decision = self._decisions.get((current, status))
+        return decision if decision is not None else self._judge(current, status)
+
+    def _judge(self, current: str, status: str) -> Decision:
         if status not in self._closure:
             return Decision(Verdict.REFUSE, status, f"unknown {self.means} status {status!r}")
         if current not in self._closure and current != PENDING:
