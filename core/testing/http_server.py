@@ -13,11 +13,12 @@ import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
 LOOPBACK = "127.0.0.1"
+Lifespan = Literal["auto", "on", "off"]
 
 
 def bind_loopback(port: int = 0) -> socket.socket:
@@ -43,7 +44,7 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def _server(app: Any, *, log_level: str = "warning", lifespan: str = "off") -> uvicorn.Server:
+def _server(app: Any, *, log_level: str = "warning", lifespan: Lifespan = "off") -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         lifespan=lifespan,
@@ -64,7 +65,7 @@ async def serving(
     sock: socket.socket | None = None,
     port: int = 0,
     log_level: str = "warning",
-    lifespan: str = "off",
+    lifespan: Lifespan = "off",
 ) -> AsyncIterator[str]:
     """Serve ``app`` on loopback while the block runs; yields ``http://127.0.0.1:<port>``
     (``lifespan="on"`` runs the application's startup and shutdown)."""
