@@ -12,11 +12,12 @@ from tocsin.model import Role, User
 @click.option("--host", default=None, help="Address to listen on (default: [server] host).")
 @click.option("--port", type=int, default=None, help="Port (default: [server] port, 8000).")
 @click.option("--root-path", default="", help="Path prefix when behind a proxy that strips it.")
+@click.option("--access-log", is_flag=True, help="Log every request (costly under load).")
 @click.option("--no-dispatch", is_flag=True,
               help="Send nothing from this process (another runs `tocsin engine run`).")
 @pass_state
 def serve(state: CliState, host: str | None, port: int | None, root_path: str,
-          no_dispatch: bool) -> None:
+          access_log: bool, no_dispatch: bool) -> None:
     """Run the reference server (API, dashboard, provider webhooks) and the engine."""
     import uvicorn
 
@@ -29,7 +30,7 @@ def serve(state: CliState, host: str | None, port: int | None, root_path: str,
     bind_host, bind_port = host or settings.host, port if port is not None else settings.port
     state.console.print(f"Tocsin server on http://{bind_host}:{bind_port}{root_path}/")
     uvicorn.run(app, host=bind_host, port=bind_port, root_path=root_path, log_level="info",
-                proxy_headers=False)
+                access_log=access_log, proxy_headers=False)
 
 
 @click.group("users")

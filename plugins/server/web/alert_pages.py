@@ -31,6 +31,7 @@ from tocsin.plugins.server.web.charts import pie
 from tocsin.plugins.server.web.helpers import query_builder, when_formatter
 from tocsin.plugins.server.web.i18n import translations
 from tocsin.plugins.server.web.render import render, request_language
+from tocsin.plugins.server.web.summaries import OverviewCache
 
 Req = Request[Any, Any, Any]
 LIVE_SECONDS = 1.0
@@ -46,9 +47,14 @@ async def recontact_refusal(ctx: ServerContext, alert_id: int) -> str | None:
     engine = engine_of(ctx)
     if engine is None:
         return "the engine does not run in this server process"
-    status = await engine.status(alert_id)
-    refusal: str | None = status.recontact_refusal
-    return refusal
+
+    def ask() -> str | None:
+        with ctx.store.engine.connect() as conn:
+            refusal: str | None = engine.recontact_refusal(ctx.store.alerts.get(alert_id, conn),
+                                                           conn)
+            return refusal
+
+    return await anyio.to_thread.run_sync(ask)
 
 
 @get("/", opt=need(Right.ALERTS_READ), include_in_schema=False, sync_to_thread=True)
@@ -64,9 +70,11 @@ def communications(
 
 
 def _counts(ctx: ServerContext, alert_id: int) -> dict[str, Any]:
-    overview = report_named(ctx, "overview").run(ctx.runtime, alert_id=alert_id)
-    outcome = overview.total.outcome
     alert = ctx.store.alerts.get(alert_id)
+    cache: OverviewCache = ctx.extras.setdefault("overviews", OverviewCache())
+    overview = cache.get(alert, lambda: report_named(ctx, "overview").run(ctx.runtime,
+                                                                          alert_id=alert_id))
+    outcome = overview.total.outcome
     return {"contacted": outcome.contacted, "in_progress": outcome.in_progress,
             "not_contacted": outcome.not_contacted, "total": outcome.total,
             "state": str(alert.state), "overview": overview}
