@@ -118,7 +118,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def load(port: int, payloads: list[bytes], connections: int) -> tuple[list[float], dict[int, int], float]:
+async def load(
+    port: int, payloads: list[bytes], connections: int
+) -> tuple[list[float], dict[int, int], float]:
     queue = list(reversed(payloads))
     latencies: list[float] = []
     codes: dict[int, int] = {}
@@ -185,8 +187,10 @@ def main() -> None:
                                                 now=runtime.clock.now()).token
     payloads = requests_for(refs, port)
     env = {**os.environ, "TOCSIN_CONFIG": str(config)}
+    # BENCH_SERVER_CMD: how to start the CLI, "|"-separated (e.g. a profiling wrapper)
+    launcher = os.environ.get("BENCH_SERVER_CMD") or "-c|from tocsin.cli import main; main()"
     server = subprocess.Popen(
-        [sys.executable, *(os.environ.get("BENCH_SERVER_CMD") or "-c|from tocsin.cli import main; main()").split("|"), "serve", "--no-dispatch",
+        [sys.executable, *launcher.split("|"), "serve", "--no-dispatch",
          "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
         stderr=(folder / "server.log").open("wb"))
     base = f"http://127.0.0.1:{port}"
@@ -218,7 +222,7 @@ def main() -> None:
                                    "accept": "text/html", "accept-language": "fr"}) as client:
             page = f"/alerts/{big.alert.id}"
             timings = []
-            for i in range(12):
+            for _ in range(12):
                 start = time.perf_counter()
                 answer = client.get(page)
                 timings.append(time.perf_counter() - start)
