@@ -341,6 +341,7 @@ class Engine:
             try:
                 if count % sweep_every == 0:
                     self._dirty |= set(await self.db(self._open_alert_ids))
+                    await self.sweep_cancelled()
                 await self._run_checks()
             except Exception:
                 log.exception("checking alerts failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ async def test_a_temporary_failure_is_retried_with_exponential_backoff_then_fail
     await app.run_due()
     [attempt] = app.store.attempts.for_alert(alert.id)
     assert (attempt.status, attempt.tries, attempt.error) == ("", 1, "provider busy")
-    assert attempt.due_at == clock.now() + __import__("datetime").timedelta(seconds=10)
+    assert attempt.due_at == clock.now() + dt.timedelta(seconds=10)
     clock.advance(9)
     assert (await app.run_due()).handed_over == 0
     clock.advance(1)
@@ -65,7 +66,10 @@ async def test_a_permanent_failure_is_final_with_the_providers_reason(make_app: 
     await app.run_due()
     [attempt] = app.store.attempts.for_alert(alert.id)
     assert (attempt.status, attempt.reached, attempt.error, attempt.tries) == (
-        "failed", False, "unknown destination", 1
+        "failed",
+        False,
+        "unknown destination",
+        1,
     )
     assert [e.reason for e in app.store.attempts.events(attempt.id)] == ["unknown destination"]
 
@@ -110,9 +114,7 @@ async def test_cancel_fails_waiting_attempts_with_reason_and_closes_timers(
         await app.cancel(alert.id)
 
 
-async def test_a_channel_that_raises_is_a_temporary_failure(
-    make_app: Any, helpers: Any, clock: Any
-) -> None:
+async def test_a_channel_that_raises_is_a_temporary_failure(make_app: Any, helpers: Any, clock: Any) -> None:
     app = await make_app(channels=_sms(), engine={"retry_base": "5s"})
     helpers.add_group(app, "town", [helpers.person(1)])
     channel = app.engine.channels["text"]
@@ -135,3 +137,21 @@ async def test_a_channel_that_raises_is_a_temporary_failure(
     [attempt] = app.store.attempts.for_alert(alert.id)
     assert attempt.status == "received" and attempt.tries == 2
     assert calls == [attempt.id, attempt.id]
+
+
+async def test_attempts_left_claimed_by_a_dead_process_of_a_cancelled_alert_are_closed(
+    make_app: Any, helpers: Any, clock: Any
+) -> None:
+    app = await make_app(channels=_sms())
+    helpers.add_group(app, "town", [helpers.person(i) for i in (1, 2)])
+    alert = await app.send(ALERT, groups=["town"])
+    await app.engine._run_due_timers()  # the fan-out only: attempts wait in the outbox
+    lease = dt.timedelta(seconds=60)
+    claimed = app.store.outbox.claim("text", "dead-node", now=clock.now(), lease=lease, limit=10)
+    assert len(claimed) == 2
+    await app.cancel(alert.id)
+    assert {a.status for a in app.store.attempts.for_alert(alert.id)} == {""}  # in flight elsewhere
+    clock.advance(61)
+    assert await app.engine.sweep_cancelled() == 2
+    assert {(a.status, a.error) for a in app.store.attempts.for_alert(alert.id)} == {("failed", "cancelled")}
+    assert (await app.run_due()).handed_over == 0
