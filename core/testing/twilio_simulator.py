@@ -48,6 +48,7 @@ DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "tocsin-simulator-auth-token"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_BODY = 1600
+MAX_URL = 4000
 
 # Realistic delays in seconds, multiplied by ``time_scale``.
 SMS_SENT_AFTER = 0.5
@@ -217,7 +218,7 @@ class TwilioSimulator:
         if len(body) > MAX_BODY:
             return _error(21617, "The concatenated message body exceeds the 1600 character limit.", 400)
         callback = form.get("StatusCallback", "")
-        if callback and urlsplit(callback).scheme not in {"http", "https"}:
+        if callback and (urlsplit(callback).scheme not in {"http", "https"} or len(callback) > MAX_URL):
             return _error(21609, "Invalid StatusCallback URL.", 400)
         scenario = self.scenarios.for_number("sms", to)
         if (imposed := self._api_outcome(scenario, "sms", to)) is not None:
@@ -293,7 +294,7 @@ class TwilioSimulator:
             return _error(21211, f"The 'To' number {to} is not a valid phone number.", 400)
         if not sender:
             return _error(21213, "No 'From' number is specified", 400)
-        if urlsplit(url).scheme not in {"http", "https"}:
+        if urlsplit(url).scheme not in {"http", "https"} or len(url) > MAX_URL:
             return _error(21205, "Url is not a valid URL.", 400)
         scenario = self.scenarios.for_number("call", to)
         if (imposed := self._api_outcome(scenario, "call", to)) is not None:

@@ -25,6 +25,8 @@ from tocsin.plugins.twilio.statuses import call_status
 from tocsin.plugins.twilio.twiml import CallScript, say_language, script_query
 
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+MAX_URL = 4000
+"""The provider takes URLs of at most 4,000 characters (the script travels in one)."""
 
 
 class TwilioVoiceChannel:
@@ -78,11 +80,17 @@ class TwilioVoiceChannel:
         except ValidationError as exc:
             return PermanentFailure(str(exc))
         s = self.settings
+        twiml_url = s.webhook_url("twiml", query)
+        if len(twiml_url) > MAX_URL:
+            return PermanentFailure(
+                f"the call script is too long for the provider: its TwiML URL has {len(twiml_url)} "
+                f"characters, at most {MAX_URL} are accepted (shorten the message)"
+            )
         sender = await self.api.senders.acquire()
         data: dict[str, str | list[str]] = {
             "To": outbound.attempt.address,
             "From": sender,
-            "Url": s.webhook_url("twiml", query),
+            "Url": twiml_url,
             "Method": "POST",
             "StatusCallback": s.webhook_url("status"),
             "StatusCallbackMethod": "POST",

@@ -103,6 +103,17 @@ async def test_reordered_duplicated_progress_still_ends_confirmed(tmp_path: Path
     assert len(statuses) == len(set(statuses))  # each replayed callback was refused
 
 
+async def test_a_script_too_long_for_the_providers_url_limit_is_refused_before_calling(
+    tmp_path: Path,
+) -> None:
+    async with twilio_env(tmp_path) as env:
+        channel = await env.started("voice")
+        result = await channel.send(outbound("+33612345678", "Évacuez! " + "é" * 1000, means="call"))
+        assert isinstance(result, PermanentFailure)
+        assert "at most 4000 are accepted" in result.reason
+        assert env.sim.creates == 0
+
+
 async def test_an_empty_script_is_refused_before_calling(tmp_path: Path) -> None:
     async with twilio_env(tmp_path) as env:
         channel = await env.started("voice")
