@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Demo, all_terminal, expected, free_port, sign_in
+from .conftest import TERMINAL, Demo, all_terminal, expected, free_port, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -100,15 +100,18 @@ def test_without_the_server_the_demo_follows_the_alert_until_it_settles_and_prin
     assert counts[("call", "confirmed")] >= 1 and counts[("email", "rebound")] >= 1
 
 
-def test_a_folder_the_demo_did_not_make_is_refused_and_left_untouched(
-        run_demo: type[Demo], tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    folder.mkdir()
-    (folder / "precious.txt").write_text("keep me")
-    demo = run_demo("--no-server")
-    assert demo.finish(None) != 0
-    assert "was not made by `tocsin demo`" in demo.output
-    assert sorted(p.name for p in folder.iterdir()) == ["precious.txt"]
+def test_duration_stops_the_demo_by_itself_and_the_report_shows_what_is_still_under_way(
+        run_demo: type[Demo]) -> None:
+    # real-hardware timing: a call lasts tens of seconds, so one second in, much is open
+    demo = run_demo("--no-server", "--contacts", "1", "--time-scale", "1", "--duration", "1")
+    assert demo.finish(None, timeout=120) == 0, demo.output
+    assert "The demo stops when the alert settles, or after 1 s." in demo.output
+    assert "Attempts by means and status" in demo.output
+    attempts = demo.attempts()
+    assert {a.means for a in attempts} == {"sms", "call", "email"}  # really sent by every means
+    ended = [a for a in attempts if a.status in TERMINAL[a.means]]
+    assert all(a.status == expected(a, "modem") for a in ended), ended
+    assert len(ended) < len(attempts)
 
 
 def test_a_taken_port_is_refused_before_anything_starts(run_demo: type[Demo], tmp_path: Path) -> None:
