@@ -43,7 +43,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     """Litestar's HTTP errors; an anonymous browser is sent to the login page."""
     if isinstance(exc, NotAuthorizedException) and not is_api(request):
         root = request.scope.get("root_path", "")
-        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        path = request.scope.get("path", "/").removeprefix(root) or "/"
+        target = quote(path + (f"?{request.url.query}" if request.url.query else ""))
         return Response(
             "", status_code=HTTP_303_SEE_OTHER, headers={"location": f"{root}/login?next={target}"}
         )
