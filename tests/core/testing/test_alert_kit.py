@@ -86,3 +86,54 @@ def test_an_escalation_plan_tries_the_next_means_only_for_the_unreached(kit: Ale
     kit.time_passes(15)  # the e-mail step: only the second contact
     check(kit)
     assert kinds(kit)[2:] == [(second, "email", AttemptKind.ESCALATION)]
+
+
+# -- the kit catches an engine that breaks the rules --------------------------------------
+
+
+def test_the_kit_catches_a_reminder_that_re_attempts_a_reached_contact(
+    kit: AlertConformance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tocsin import rules
+
+    def everyone(alert: object, by_contact: dict[int, object], attempts: object) -> list[tuple[int, str]]:
+        return [(cid, m) for cid in sorted(by_contact) for m in alert.means]  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(rules, "reminder_targets", everyone)
+    kit.send_the_alert(
+        audience=[Person(0, frozenset({"mobile"})), Person(0, frozenset({"mobile"}))],
+        means=["sms"], confirmation=False, options=ReachedOptions(), offsets=(30,), plan=None,
+    )
+    first = min(kit.people)
+    kit._report(next(a for a, m in kit.model.items() if m.contact == first), "received")
+    with pytest.raises(AssertionError, match=f"contact {first} was reached, yet reminder attempt"):
+        kit.time_passes(30)
+
+
+def test_the_kit_catches_a_recontact_allowed_before_the_reminders(
+    kit: AlertConformance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tocsin import rules
+
+    monkeypatch.setattr(rules, "recontact_refusal", lambda *args, **kwargs: None)
+    kit.send_the_alert(
+        audience=[Person(0, frozenset({"mobile"}))],
+        means=["sms"], confirmation=False, options=ReachedOptions(), offsets=(30, 60), plan=None,
+    )
+    with pytest.raises(AssertionError, match="recontact was accepted before the automatic reminders"):
+        kit.the_operator_recontacts()
+
+
+def test_the_kit_catches_a_reminder_that_forgets_an_unreached_contact(
+    kit: AlertConformance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tocsin import rules
+
+    real = rules.reminder_targets
+    monkeypatch.setattr(rules, "reminder_targets", lambda *a: real(*a)[1:])  # drops the first pair
+    kit.send_the_alert(
+        audience=[Person(0, frozenset({"mobile"})), Person(0, frozenset({"mobile"}))],
+        means=["sms"], confirmation=False, options=ReachedOptions(), offsets=(30,), plan=None,
+    )
+    with pytest.raises(AssertionError, match="nobody unreached may be forgotten"):
+        kit.time_passes(30)
