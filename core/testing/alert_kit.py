@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define, frozen
 from hypothesis import strategies as st
@@ -56,6 +56,7 @@ from tocsin.reached import DEFAULT_POLICY, ReachedOptions
 from tocsin.rules import attempt_reached, contact_outcome, escalation_schedule
 from tocsin.status import PENDING, StatusMachine, Verdict
 from tocsin.testing import provider
+from tocsin.testing.databases import DatabaseFactory, sqlite_database
 from tocsin.testing.settings import kit_settings
 
 T = TypeVar("T")
@@ -110,7 +111,9 @@ people = st.builds(
 
 
 class AlertConformance(RuleBasedStateMachine):
-    """See the module documentation."""
+    """See the module documentation; :func:`alert_conformance` picks the database."""
+
+    database: ClassVar[DatabaseFactory] = staticmethod(sqlite_database)  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,6 +121,8 @@ class AlertConformance(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="tocsin-alert-kit-"))
         self.app: Any = None
         self.ticks = 0
+        self._database = type(self).database(self.folder)
+        self.database_url = self._database.__enter__()
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -130,6 +135,7 @@ class AlertConformance(RuleBasedStateMachine):
                 self._run(self.app.stop())
         finally:
             self.loop.close()
+            self._database.__exit__(None, None, None)
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _tick(self) -> None:
@@ -224,7 +230,7 @@ class AlertConformance(RuleBasedStateMachine):
                                                                          builtin_statuses.EMAIL)}
         config = build_config(
             {
-                "tocsin": {"data_dir": str(self.folder / "data"), "database": f"sqlite:///{self.folder}/kit.db"},
+                "tocsin": {"data_dir": str(self.folder / "data"), "database": self.database_url},
                 "channels": {f"kit-{m}": {"type": provider.TYPE, "means": m} for m in self.means},
                 "reminders": {"offsets": [f"{m}m" for m in offsets]},
                 "reached": {
@@ -490,9 +496,15 @@ class AlertConformance(RuleBasedStateMachine):
         assert all(m.status != PENDING for m in self.model.values())
 
 
-def run_alert_conformance(**kwargs: Any) -> None:
-    """Run the alert conformance machine (keyword arguments go to :func:`kit_settings`)."""
-    _run_machine(AlertConformance, settings=kit_settings(**kwargs))
+def alert_conformance(database: DatabaseFactory = sqlite_database) -> type[AlertConformance]:
+    """The alert machine on the databases ``database`` makes (see
+    :mod:`tocsin.testing.databases`: SQLite by default, or PostgreSQL schemas)."""
+    return type("AlertConformanceOn", (AlertConformance,), {"database": staticmethod(database)})
 
 
-__all__ = ["AlertConformance", "run_alert_conformance"]
+def run_alert_conformance(database: DatabaseFactory = sqlite_database, **kwargs: Any) -> None:
+    """Run the alert conformance machine (other keyword arguments go to :func:`kit_settings`)."""
+    _run_machine(alert_conformance(database), settings=kit_settings(**kwargs))
+
+
+__all__ = ["AlertConformance", "alert_conformance", "run_alert_conformance"]
