@@ -23,6 +23,7 @@ __all__ = [
     "ChannelUnderTest",
     "ConformanceHarness",
     "Scenario",
+    "alert_conformance",
     "channel_conformance",
     "collect_harnesses",
     "kit_settings",
@@ -37,7 +38,7 @@ def __getattr__(name: str) -> Any:
         from tocsin.testing import channel_kit
 
         return getattr(channel_kit, name)
-    if name in ("run_alert_conformance", "AlertConformance"):
+    if name in ("run_alert_conformance", "alert_conformance", "AlertConformance"):
         from tocsin.testing import alert_kit
 
         return getattr(alert_kit, name)
