@@ -193,8 +193,6 @@ async def _main(options: DemoOptions, console: Console, sock: socket.socket | No
     (folder / "ports").mkdir()
     base_url = f"http://{HOST}:{options.port}"
     stop = _stop_event()
-    loop = asyncio.get_running_loop()
-    stopping = loop.time()
     final: AlertStatus | None = None
     async with running_providers(options.via, scale=options.time_scale, base_url=base_url,
                                  link_dir=folder / "ports") as providers:
@@ -214,10 +212,10 @@ async def _main(options: DemoOptions, console: Console, sock: socket.socket | No
                 assert alert.id is not None
                 _intro(console, options, url, password, config_path, alert.id, imported, providers)
                 final = await _follow(app, alert.id, console, stop, options)
+                console.print("Stopping: what is already in a modem's or a server's hands "
+                              "finishes first (a few seconds)...", markup=False, soft_wrap=True)
         finally:
-            stopping = loop.time()
             await app.stop()
-    console.print(f"Stopped in {loop.time() - stopping:.1f} s.", markup=False)
     if final is not None:
         console.print()
         console.print(status_table(final))
