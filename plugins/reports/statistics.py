@@ -39,8 +39,8 @@ class StatisticsParams:
 
 
 def _preferred(alert_id: int) -> Subquery:
-    """Each audience member's preferred usable e-mail (``slot`` e) and phone (``slot``
-    p, a mobile before a landline), ranked by a window function in one pass."""
+    """Each audience member's preferred usable e-mail and phone (a mobile before a
+    landline), ranked by a window function, one row per contact."""
     slot = case((contact_means.c.kind == "email", literal("e")), else_=literal("p"))
     audience = select(alert_contacts.c.contact_id).where(alert_contacts.c.alert_id == alert_id)
     rank = func.row_number().over(
@@ -48,12 +48,20 @@ def _preferred(alert_id: int) -> Subquery:
         order_by=(contact_means.c.failing, contact_means.c.kind != "mobile",
                   contact_means.c.preference, contact_means.c.value),
     )
-    return (
+    ranked = (
         select(contact_means.c.contact_id, contact_means.c.value, slot.label("slot"),
                rank.label("rank"))
         .where(contact_means.c.kind.in_(("email", "mobile", "phone")),
                contact_means.c.contact_id.in_(audience))
         .subquery("ranked_means")
+    )
+    first = ranked.c.rank == 1
+    return (
+        select(ranked.c.contact_id,
+               func.max(case((and_(first, ranked.c.slot == "e"), ranked.c.value))).label("email"),
+               func.max(case((and_(first, ranked.c.slot == "p"), ranked.c.value))).label("phone"))
+        .group_by(ranked.c.contact_id)
+        .subquery("preferred")
     )
 
 
@@ -76,20 +84,15 @@ def statistics(runtime: Runtime, p: StatisticsParams) -> Table:
         if title is None:
             raise NotFoundError(f"no alert with id {p.alert_id}")
         counts = outcome_counts(conn, [p.alert_id])
-    means = _preferred(p.alert_id)
-    email = means.alias("email")
-    phone = means.alias("phone")
+    best = _preferred(p.alert_id)
     flags = _flags(p.alert_id)
     query = (
-        select(contacts.c.first_name, contacts.c.last_name, email.c.value.label("email"),
-               phone.c.value.label("phone"), flags.c.reached)
+        select(contacts.c.first_name, contacts.c.last_name, best.c.email, best.c.phone,
+               flags.c.reached)
         .select_from(
             alert_contacts.join(contacts, contacts.c.id == alert_contacts.c.contact_id)
             .outerjoin(flags, flags.c.contact_id == contacts.c.id)
-            .outerjoin(email, and_(email.c.contact_id == contacts.c.id, email.c.slot == "e",
-                                   email.c.rank == 1))
-            .outerjoin(phone, and_(phone.c.contact_id == contacts.c.id, phone.c.slot == "p",
-                                   phone.c.rank == 1))
+            .outerjoin(best, best.c.contact_id == contacts.c.id)
         )
         .where(alert_contacts.c.alert_id == p.alert_id)
         .order_by(contacts.c.last_name, contacts.c.first_name, contacts.c.id)
