@@ -100,8 +100,15 @@ class ChannelConformance(RuleBasedStateMachine):
         self._entered = False
         self.sink = RecordingSink()
         self.down = False
-        self.cut: ChannelUnderTest = self._run(self._context.__aenter__(), "entering the harness")
-        self._entered = True
+        try:
+            self.cut: ChannelUnderTest = self._run(self._context.__aenter__(), "entering the harness")
+            self._entered = True
+            self._prepare()
+        except BaseException:
+            self.teardown()  # hypothesis calls teardown only once __init__ has returned
+            raise
+
+    def _prepare(self) -> None:
         channel = self.cut.channel
         self.machine = self.cut.machine or self._machine_for(channel.means)
         reached = {
@@ -109,6 +116,12 @@ class ChannelConformance(RuleBasedStateMachine):
             for flag in (False, True)
         }
         self.ledger = Ledger(self.machine, reached, channel.name)
+        for scenario in self.cut.scenarios:
+            if unknown := sorted(scenario.outcomes - set(self.machine.states)):
+                raise AssertionError(
+                    f"the harness's scenario {scenario.address!r} lists {unknown}, which are not "
+                    f"{self.machine.means} statuses (they are: {', '.join(self.machine.states)})"
+                )
         self._ids = itertools.count(1)
         self._run(channel.start(self.sink), f"starting channel {channel.name!r}")
         self._started = True

@@ -167,3 +167,12 @@ def test_the_kit_fails_a_channel_that_raises_during_a_provider_outage() -> None:
     message, steps = _failure("raises when down")
     assert "send raised ConnectionError: connection refused; a channel returns a typed result" in message
     assert "state.the_provider_goes_down()" in steps
+
+
+def test_a_harness_scenario_naming_an_unknown_status_is_reported_as_such() -> None:
+    @asynccontextmanager
+    async def run() -> AsyncIterator[ChannelUnderTest]:
+        yield ChannelUnderTest(LoopbackSmsChannel(), [Scenario(DELIVERED, {"delivered"})])
+
+    with pytest.raises(AssertionError, match=r"lists \['delivered'\], which are not sms statuses"):
+        run_channel_conformance(ConformanceHarness("loopback-sms", run), max_examples=1)
