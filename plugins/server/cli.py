@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from tocsin.cli.state import CliState, pass_state
@@ -40,8 +42,7 @@ def users() -> None:
 
 def _password(prompt: bool, from_stdin: bool) -> str:
     if from_stdin:
-        line: str = click.get_text_stream("stdin").readline()
-        return line.rstrip("\n")
+        return sys.stdin.readline().rstrip("\n")
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=prompt))
 
 

@@ -156,7 +156,7 @@ class Webhooks:
             raise NotFoundError(f"no webhook with id {hook_id}")
         return _to_webhook(row)
 
-    def list(self) -> list[Webhook]:
+    def subscriptions(self) -> list[Webhook]:
         with self.engine.connect() as conn:
             return [_to_webhook(r) for r in conn.execute(select(webhooks).order_by(webhooks.c.id))]
 

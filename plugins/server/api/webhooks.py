@@ -30,7 +30,7 @@ class WebhookChange:
 
 @get("/", opt=need(Right.WEBHOOKS_ADMIN), sync_to_thread=True)
 def list_webhooks(ctx: Ctx) -> list[Webhook]:
-    return ctx.webhooks.list()
+    return ctx.webhooks.subscriptions()
 
 
 @post("/", opt=need(Right.WEBHOOKS_ADMIN), sync_to_thread=True)

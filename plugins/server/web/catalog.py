@@ -54,7 +54,7 @@ def update(language: str = "fr") -> list[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
         write_po(fh, new, omit_header=False, sort_output=True, width=100)
-    return [m.id for m in new if m.id and not m.string]
+    return [str(m.id) for m in new if m.id and not m.string]
 
 
 if __name__ == "__main__":
