@@ -1,8 +1,9 @@
 """What the demo sends through, all on loopback: two virtual GSM modems (one for SMS, one
-for calls) or the Twilio simulator, and the local mail server with its bounces.
+for calls), the local mail server with its bounces and, when asked, the Twilio simulator.
 
 :func:`running_providers` starts them and yields the ``[channels]`` sections that point
-Tocsin's channels at them; nothing here sends anything itself.
+Tocsin's channels at them, and the ``[engine.routes]`` that choose which channels send
+SMS and calls; nothing here sends anything itself.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Providers:
     """The running providers and the channel sections that use them."""
 
     channels: dict[str, dict[str, Any]]
+    routes: dict[str, str]
+    """Which channel sends each means (``[engine.routes]``): the configuration chooses."""
     mail: DemoMail
     modems: list[VirtualModem] = field(factory=list)
     twilio_url: str = ""
@@ -64,16 +67,17 @@ def _twilio_sections(api_url: str, webhook_url: str) -> dict[str, dict[str, Any]
               "api_base_url": api_url, "webhook_base_url": webhook_url, "from": SENDER,
               "rate": 5}  # a short code's pace, and calls a few per second
     return {
-        "sms": {"type": "twilio-sms", **common},
-        "calls": {"type": "twilio-voice", **common, "language": "fr-FR"},
+        "twilio-sms": {"type": "twilio-sms", **common},
+        "twilio-calls": {"type": "twilio-voice", **common, "language": "fr-FR"},
     }
 
 
 @contextlib.asynccontextmanager
 async def running_providers(via: str, *, scale: float, base_url: str,
                             link_dir: Path) -> AsyncIterator[Providers]:
-    """Start the providers for ``via`` (``modem`` or ``twilio``) and the mail server;
-    ``base_url`` is where the reference server will answer provider callbacks."""
+    """Start the two virtual modems, the mail server and, for ``via="twilio"``, the
+    Twilio simulator; ``base_url`` is where the reference server will answer provider
+    callbacks. Every provider gets its channels; the routes say which ones send."""
     if via not in VIA:
         raise ValueError(f"via must be one of {VIA}, not {via!r}")
     bounce_port = free_port()
@@ -82,18 +86,19 @@ async def running_providers(via: str, *, scale: float, base_url: str,
                                         from_name="Mairie (démo Tocsin)")
     try:
         async with contextlib.AsyncExitStack() as stack:
-            if via == "modem":
-                modems = await stack.enter_async_context(virtual_modems(
-                    2, dialects=("simcom", "quectel"), scenarios=modem_scenarios(), scale=scale,
-                    link_dir=link_dir))
-                channels = _modem_sections(modems, scale)
-                yield Providers({**channels, "mail": mail_section}, mail, modems)
-            else:
+            modems = await stack.enter_async_context(virtual_modems(
+                2, dialects=("simcom", "quectel"), scenarios=modem_scenarios(), scale=scale,
+                link_dir=link_dir))
+            channels = _modem_sections(modems, scale)
+            routes = {"sms": "sms", "call": "calls"}
+            twilio_url = ""
+            if via == "twilio":
                 from tocsin.testing.twilio_simulator import running_twilio_simulator
 
-                api_url = await stack.enter_async_context(
+                twilio_url = await stack.enter_async_context(
                     running_twilio_simulator(scenarios=twilio_book(), time_scale=scale))
-                channels = _twilio_sections(api_url, base_url)
-                yield Providers({**channels, "mail": mail_section}, mail, twilio_url=api_url)
+                channels.update(_twilio_sections(twilio_url, base_url))
+                routes = {"sms": "twilio-sms", "call": "twilio-calls"}
+            yield Providers({**channels, "mail": mail_section}, routes, mail, modems, twilio_url)
     finally:
         await mail.stop()

@@ -70,7 +70,7 @@ def _config(folder: Path, options: DemoOptions, providers: Providers, base_url: 
                    "locale": "fr_FR", "base_url": base_url},
         "server": {"host": HOST, "port": options.port},
         "reminders": {"offsets": list(REMINDERS)},
-        "engine": {"poll": 0.2},
+        "engine": {"poll": 0.2, "routes": providers.routes},
         "channels": providers.channels,
     }
 
@@ -167,9 +167,10 @@ def _intro(console: Console, options: DemoOptions, url: str | None, password: st
         print_(f"  contacts:        {url}/contacts", markup=False, soft_wrap=True)
         print_(f"  channels/modems: {url}/channels", markup=False, soft_wrap=True)
         print_(f"  API (OpenAPI):   {url}/api/schema", markup=False, soft_wrap=True)
+    through = "two virtual GSM modems" if options.via == "modem" else "the Twilio simulator"
     print_(f"Alert {alert_id} sent to {imported} contacts by SMS, call (press 1 to confirm) and e-mail "
-           f"through {'two virtual GSM modems' if options.via == 'modem' else 'the Twilio simulator'} "
-           "and the local mail server.", markup=False, soft_wrap=True)
+           f"through {through} ([engine.routes] chooses) and the local mail server.",
+           markup=False, soft_wrap=True)
     print_("What the phones do: " + "; ".join(f"{p.pattern} {p.label}" for p in PHONES.values()),
            markup=False, soft_wrap=True)
     print_("What the mailboxes do: bounce.* bounce back (rebound), complain.* mark it as spam, "
