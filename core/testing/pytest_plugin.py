@@ -3,8 +3,9 @@ point so that a plugin author's test suite gets these fixtures by installing Toc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +35,23 @@ def tocsin_harnesses() -> dict[str, ConformanceHarness]:
 
     harnesses: dict[str, ConformanceHarness] = collect_harnesses(load_plugins())
     return harnesses
+
+
+try:  # the async fixture needs pytest-asyncio (the ``test`` extra); the others do not
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - depends on what is installed
+    pytest_asyncio = None
+
+
+async def _virtual_modem() -> AsyncIterator[Any]:
+    """A started virtual GSM modem (:class:`tocsin.hal.virtual_modem.VirtualModem`, a
+    hundred times faster than real hardware) on a pseudo-terminal: open
+    ``modem.device`` with pyserial as you would a USB modem. Unplugged afterwards."""
+    from tocsin.hal.virtual_modem import virtual_modems
+
+    async with virtual_modems(1) as (modem,):
+        yield modem
+
+
+if pytest_asyncio is not None:
+    tocsin_virtual_modem = pytest_asyncio.fixture(_virtual_modem, name="tocsin_virtual_modem")

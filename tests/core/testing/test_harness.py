@@ -3,9 +3,11 @@ follow the hypothesis profile; the pytest plugin gives its fixtures to any suite
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.metadata
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -101,3 +103,20 @@ def test_the_pytest_plugin_fixtures_come_with_the_entry_point(
     assert tocsin_store.current_revision() is not None
     assert all(isinstance(h, ConformanceHarness) for h in tocsin_harnesses.values())
     assert "smtp" in tocsin_harnesses
+
+
+async def test_the_virtual_modem_fixture_answers_at_commands_over_real_pyserial(
+    tocsin_virtual_modem: Any,
+) -> None:
+    import serial
+
+    def talk() -> bytes:
+        with serial.Serial(tocsin_virtual_modem.device, 115200, timeout=5) as port:
+            port.write(b"ATE0\r")
+            port.read_until(b"OK\r\n")
+            port.write(b"AT+CGMI\r")
+            return bytes(port.read_until(b"OK\r\n"))
+
+    answer = await asyncio.to_thread(talk)
+    assert answer.endswith(b"OK\r\n")
+    assert b"SIMCOM" in answer, answer  # the default dialect's manufacturer
