@@ -40,7 +40,7 @@ def tocsin_harnesses() -> dict[str, ConformanceHarness]:
 try:  # the async fixture needs pytest-asyncio (the ``test`` extra); the others do not
     import pytest_asyncio
 except ImportError:  # pragma: no cover - depends on what is installed
-    pytest_asyncio = None
+    pytest_asyncio = None  # type: ignore[assignment]
 
 
 async def _virtual_modem() -> AsyncIterator[Any]:
