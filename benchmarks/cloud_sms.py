@@ -38,6 +38,15 @@ class NullSink:
     def inbound(self, message: InboundMessage) -> None: ...
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+SIMULATOR_PID: list[int] = []
+
+
 @contextlib.asynccontextmanager
 async def simulator_process() -> AsyncIterator[str]:
     """``tocsin simulate twilio`` in its own process; yields its base URL."""
@@ -49,6 +58,7 @@ async def simulator_process() -> AsyncIterator[str]:
         str(tocsin), "simulate", "twilio", "--port", str(port), "--no-callbacks", "--quiet",
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "TOCSIN_CONFIG": ""},
     )
+    SIMULATOR_PID[:] = [proc.pid]
     try:
         assert proc.stdout is not None
         banner = (await proc.stdout.readline()).decode().strip()
@@ -105,13 +115,20 @@ async def throughput(api: str, messages: int, concurrency: int) -> None:
     try:
         await drive(ch, 200, concurrency, None, [])  # warm the connection pool
         stamps: list[float] = []
+        server_cpu, client_cpu = cpu_seconds(SIMULATOR_PID[0]), time.process_time()
         start = time.monotonic()
         accepted = await drive(ch, messages, concurrency, None, stamps)
         elapsed = time.monotonic() - start
+        server_cpu = cpu_seconds(SIMULATOR_PID[0]) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         await ch.stop()
     print(f"throughput: {accepted:,} SMS accepted in {elapsed:.2f} s "
           f"= {accepted / elapsed:,.0f} requests/s (concurrency {concurrency}, no rate limit)")
+    per = max(accepted, 1)
+    print(f"  CPU per request: channel {client_cpu / per * 1000:.2f} ms, simulator "
+          f"{server_cpu / per * 1000:.2f} ms; load average now {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
 
 
 async def limiter(api: str, duration: float) -> None:
