@@ -16,6 +16,8 @@ After every step it asserts:
 - no event is lost: every report names an attempt the kit sent and is recorded as
   applied, absorbed, duplicate or refused; once the provider has settled every send is
   in one of its scenario's outcomes;
+- the channel declares its facts (name, means, capabilities, limits) and ``health()``
+  reports a :class:`~tocsin.channel.Health` at every step without raising;
 - ``send`` returns a typed result and provider references are unique; during a provider
   outage (when the harness can cause one) it returns a temporary failure.
 
@@ -36,6 +38,9 @@ from hypothesis.stateful import run_state_machine_as_test as _run_machine
 
 from tocsin.channel import (
     Accepted,
+    Capabilities,
+    Health,
+    Limits,
     OutboundAttempt,
     PermanentFailure,
     TemporaryFailure,
@@ -110,6 +115,7 @@ class ChannelConformance(RuleBasedStateMachine):
 
     def _prepare(self) -> None:
         channel = self.cut.channel
+        _check_facts(channel)
         self.machine = self.cut.machine or self._machine_for(channel.means)
         reached = {
             flag: self.policy.reached(self.machine, Category("conformance", flag), self.options)
@@ -339,6 +345,15 @@ class ChannelConformance(RuleBasedStateMachine):
                     raise self._fail(track, f"terminal {before!r} was left for {after!r}")
 
     @invariant()
+    def health_is_reported(self) -> None:
+        try:
+            health = self.cut.channel.health()
+        except Exception as exc:
+            problem = f"health() raised {type(exc).__name__}: {exc}; it reports, never raises"
+            raise AssertionError(problem) from exc
+        assert isinstance(health, Health), f"health() returned {health!r}, not a Health"
+
+    @invariant()
     def reached_follows_the_policy(self) -> None:
         for track in self.ledger.tracks.values():
             expected = attempt_reached(track.status, self.machine, self.ledger.reached_states(track))
@@ -362,6 +377,23 @@ class ChannelConformance(RuleBasedStateMachine):
         for track in self.ledger.tracks.values():
             if track.settled and track.status not in track.scenario.outcomes:
                 raise self._fail(track, f"settled attempt {track.attempt_id} moved to {track.status!r}")
+
+
+def _check_facts(channel: Any) -> None:
+    """The facts every channel declares, of the right types."""
+    problems = []
+    facts: tuple[tuple[str, type], ...] = (
+        ("name", str), ("means", str), ("capabilities", Capabilities), ("limits", Limits)
+    )
+    for attribute, kind in facts:
+        value = getattr(channel, attribute, None)
+        if not isinstance(value, kind):
+            problems.append(f"{attribute} is {value!r}, not a {kind.__name__}")
+    for method in ("start", "stop", "send", "health"):
+        if not callable(getattr(channel, method, None)):
+            problems.append(f"it has no {method}()")
+    if problems:
+        raise AssertionError(f"channel {channel!r} does not declare its facts: " + "; ".join(problems))
 
 
 def _status(result: object) -> str | None:

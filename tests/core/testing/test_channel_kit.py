@@ -64,6 +64,8 @@ class LoopbackSmsChannel:
             task.cancel()
 
     def health(self) -> Health:
+        if self.fault == "sick health" and self.down:
+            raise RuntimeError("provider down")  # the bug: health must report, not raise
         return Health()
 
     async def send(self, outbound: OutboundAttempt) -> SendResult:
@@ -176,3 +178,8 @@ def test_a_harness_scenario_naming_an_unknown_status_is_reported_as_such() -> No
 
     with pytest.raises(AssertionError, match=r"lists \['delivered'\], which are not sms statuses"):
         run_channel_conformance(ConformanceHarness("loopback-sms", run), max_examples=1)
+
+
+def test_the_kit_fails_a_channel_whose_health_raises() -> None:
+    message, _ = _failure("sick health")
+    assert "health() raised RuntimeError: provider down; it reports, never raises" in message
