@@ -404,8 +404,8 @@ verifications = Table(
 # first for contacts per means, the second for attempts by status and failures by reason
 # (the reason's first 200 characters: a whole provider message could exceed the size of
 # an index entry).
-Index("ix_attempts_alert_contact_means", attempts.c.alert_id, attempts.c.contact_id,
-      attempts.c.means, attempts.c.reached, attempts.c.completed_at)
+Index("ix_attempts_alert_means_contact", attempts.c.alert_id, attempts.c.means,
+      attempts.c.contact_id, attempts.c.reached)
 FAILURE_REASON = func.substr(attempts.c.error, literal_column("1"), literal_column("200"))
 Index("ix_attempts_alert_status_reason", attempts.c.alert_id, attempts.c.means,
       attempts.c.status, attempts.c.reached, FAILURE_REASON)

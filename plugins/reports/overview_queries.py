@@ -5,7 +5,8 @@
 - contacted and in-progress contacts: ranges of ``(alert_id, reached, contact_id, means)``
   (only the reached and the open attempts are read), the audience from
   ``alert_contacts``; *not contacted* is the rest of the audience;
-- contacts attempted per means: one pass over ``(alert_id, contact_id, means, ...)``;
+- contacts attempted and reached per means: ordered distinct counts over
+  ``(alert_id, means, contact_id, reached)``, alert by alert;
 - the median time to reach of one alert: two index seeks per means on
   ``(alert_id, means, reached, completed_at)``; of several alerts (a campaign): a window
   function over their reaching attempts.
@@ -132,6 +133,21 @@ def medians(conn: Connection, ids: Sequence[int], means: Sequence[str]) -> dict[
     return _medians_many(conn, ids) if ids else {}
 
 
+def contacts_by_means(conn: Connection, ids: Sequence[int], means: Sequence[str], *,
+                      reached: bool = False) -> dict[str, int]:
+    """Contacts attempted (or reached) by each means: distinct contacts read in the order
+    of ``(alert_id, means, contact_id, reached)``, one alert and one means at a time."""
+    found = dict.fromkeys(means, 0)
+    for alert_id in ids:
+        for m in means:
+            conds = [attempts.c.alert_id == alert_id, attempts.c.means == m]
+            if reached:
+                conds.append(is_reached())
+            distinct = select(attempts.c.contact_id).where(*conds).distinct().subquery()
+            found[m] += _count_pairs(conn, distinct)
+    return found
+
+
 def means_reports(conn: Connection, ids: Sequence[int], labels: Labels) -> tuple[MeansReport, ...]:
     """The figures of every means used by the alerts ``ids``."""
     ids = list(ids)
@@ -156,21 +172,13 @@ def means_reports(conn: Connection, ids: Sequence[int], labels: Labels) -> tuple
         if reached is False:
             failures[means].append(Failure(status, label(means, status), reason or "", count))
 
-    def per_means(*conds: object) -> dict[str, int]:
-        pairs = (
-            select(attempts.c.alert_id, attempts.c.contact_id, attempts.c.means)
-            .where(attempts.c.alert_id.in_(ids), *conds)  # type: ignore[arg-type]
-            .distinct().subquery()
-        )
-        return {r[0]: int(r[1]) for r in conn.execute(
-            select(pairs.c.means, func.count()).group_by(pairs.c.means))}
+    used = sorted(totals)
+    contacts = contacts_by_means(conn, ids, used)
+    reached_contacts = contacts_by_means(conn, ids, used, reached=True)
 
-    contacts = per_means()
-    reached_contacts = per_means(is_reached())
-
-    found_medians = medians(conn, ids, sorted(totals))
+    found_medians = medians(conn, ids, used)
     reports = []
-    for means in sorted(totals):
+    for means in used:
         total, reached, pending = totals[means]
         n_contacts, n_reached = contacts.get(means, 0), reached_contacts.get(means, 0)
         by_status = sorted(statuses[means].items(), key=lambda kv: (-kv[1], kv[0]))
