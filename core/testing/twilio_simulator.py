@@ -388,6 +388,20 @@ class TwilioSimulator:
 
         return fetch
 
+    async def inbound_sms(
+        self, url: str, sender: str, to: str, body: str, *, account: str = DEFAULT_ACCOUNT_SID
+    ) -> int | None:
+        """A contact texts ``body`` to ``to``: post the provider's signed incoming-message
+        webhook to ``url`` (a number's "a message comes in" URL); the HTTP status answered."""
+        sid = new_sid("SM")
+        params = [
+            ("AccountSid", account), ("ApiVersion", API_VERSION), ("Body", body), ("From", sender),
+            ("MessageSid", sid), ("NumMedia", "0"), ("NumSegments", "1"), ("SmsMessageSid", sid),
+            ("SmsSid", sid), ("SmsStatus", "received"), ("To", to),
+        ]
+        await self._post("sms-inbound", account, url, params, token=uuid.uuid4().hex)
+        return self.callbacks[-1].status_code
+
     # -- callbacks ---------------------------------------------------------------------
 
     async def _callback(

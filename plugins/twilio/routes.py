@@ -1,4 +1,5 @@
-"""The provider's webhooks on the reference server: status callbacks, TwiML, the digit.
+"""The provider's webhooks on the reference server: status callbacks, TwiML, the digit,
+and inbound SMS.
 
 Every request must carry a genuine ``X-Twilio-Signature`` for the exact URL Tocsin gave
 the provider and must not have been accepted before: a forged, altered or replayed one
@@ -17,7 +18,7 @@ from litestar import Request, Response, Router, post
 from litestar.params import FromPath
 
 from tocsin.errors import ConfigError, ValidationError
-from tocsin.model import StatusEvent
+from tocsin.model import InboundMessage, StatusEvent
 from tocsin.plugins.cloudkit.host import WebhookHost
 from tocsin.plugins.cloudkit.replay import ReplayGuard
 from tocsin.plugins.twilio import twiml
@@ -196,6 +197,32 @@ class TwilioWebhooks:
         return _xml(twiml.call_twiml(script, gather_url=gather_url, voice=s.voice, prompt=s.confirm_prompt))
 
 
+    async def inbound(self, name: str, request: Request[Any, Any, Any]) -> Response[str]:
+        """An SMS a contact sent to one of the channel's numbers (a reply, ``STOP``...):
+        handed to the sink as an inbound message; the plugins of
+        ``tocsin_inbound_message`` decide what it means. No reply is sent."""
+        delivery = await self.verify(name, "inbound", request)
+        if isinstance(delivery, Response):
+            return delivery
+        if delivery.means != "sms":
+            return _text(404, "inbound messages are received by SMS channels only")
+        p = delivery.params
+        sink = self.runtime.sink
+        if sink is None:
+            return self._unavailable(delivery, "inbound")
+        sink.inbound(
+            InboundMessage(
+                means="sms",
+                sender=p.get("From", ""),
+                text=p.get("Body", ""),
+                at=self.runtime.clock.now(),
+                channel=delivery.channel,
+                provider_ref=p.get("MessageSid") or p.get("SmsSid"),
+            )
+        )
+        return _xml(twiml.empty_twiml())
+
+
 def build_router(runtime: WebhookHost) -> Router:
     """The webhook routes of every Twilio channel of ``runtime``, under ``/webhooks/twilio``."""
     hooks = TwilioWebhooks(runtime)
@@ -212,4 +239,8 @@ def build_router(runtime: WebhookHost) -> Router:
     async def gather(channel: FromPath[str], request: Request[Any, Any, Any]) -> Response[str]:
         return await hooks.gather(channel, request)
 
-    return Router(path=WEBHOOK_ROOT, route_handlers=[status, call, gather])
+    @post("/{channel:str}/inbound", opt=PUBLIC, include_in_schema=False, name="twilio-inbound")
+    async def inbound(channel: FromPath[str], request: Request[Any, Any, Any]) -> Response[str]:
+        return await hooks.inbound(channel, request)
+
+    return Router(path=WEBHOOK_ROOT, route_handlers=[status, call, gather, inbound])

@@ -1,4 +1,7 @@
-"""``twilio-sms``: text messages through a Twilio-compatible Messages API."""
+"""``twilio-sms``: text messages through a Twilio-compatible Messages API.
+
+Delivery reports come back through the status webhook; replies (``STOP``...) through
+the inbound webhook, once the number's incoming-message URL points at it."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ class TwilioSmsChannel:
     """Sends one SMS per attempt; delivery reports come back through the status webhook."""
 
     means = "sms"
-    capabilities = Capabilities(delivery_reports=True, idempotency_key=False)
+    capabilities = Capabilities(delivery_reports=True, inbound=True)
 
     def __init__(self, settings: TwilioSettings, clock: Clock) -> None:
         self.name = settings.name

@@ -147,6 +147,11 @@ def thanks_twiml(script: CallScript, *, voice: str = "", thanks: str = "") -> st
     return _document(root)
 
 
+def empty_twiml() -> str:
+    """A TwiML document that does nothing (an inbound SMS gets no automatic reply)."""
+    return _document(ET.Element("Response"))
+
+
 def hangup_twiml() -> str:
     root = ET.Element("Response")
     ET.SubElement(root, "Hangup")

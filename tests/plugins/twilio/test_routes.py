@@ -136,8 +136,11 @@ def call_params(sid: str, status: str) -> list[tuple[str, str]]:
 @st.composite
 def forged_requests(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], dict[str, Any]]:
     path = draw(st.sampled_from(["/webhooks/twilio/sms/status", "/webhooks/twilio/voice/status",
-                                 GATHER_PATH]))
-    if path.endswith("sms/status"):
+                                 GATHER_PATH, "/webhooks/twilio/sms/inbound"]))
+    if path.endswith("sms/inbound"):
+        params = [("AccountSid", SID), ("From", "+33612345678"), ("To", "+33100000001"),
+                  ("Body", draw(printable)), ("MessageSid", draw(sids))]
+    elif path.endswith("sms/status"):
         params = sms_params(draw(sids), draw(statuses))
     elif path.endswith("voice/status"):
         params = call_params("CA" + draw(sids)[2:], draw(st.sampled_from(sorted(CALL_STATUSES))))
@@ -152,7 +155,7 @@ def test_a_forged_or_altered_callback_is_refused_and_changes_nothing(
     hooks: Hooks, forged: tuple[str, list[tuple[str, str]], dict[str, Any]]
 ) -> None:
     path, params, how = forged
-    before = len(hooks.sink.events)
+    before = len(hooks.sink.events), len(hooks.sink.messages)
     send = how.get("send_params", params)
     sign_url = f"{hooks.url}{how['sign_url']}" if "sign_url" in how else None
     response = hooks.post(
@@ -160,7 +163,7 @@ def test_a_forged_or_altered_callback_is_refused_and_changes_nothing(
         sign_params=send if how.get("resign") else params, auth_token=how.get("auth_token", TOKEN),
     )
     assert response.status_code == 403
-    assert len(hooks.sink.events) == before
+    assert (len(hooks.sink.events), len(hooks.sink.messages)) == before
 
 
 def _voice_url(hooks: Hooks, kind: str) -> str:

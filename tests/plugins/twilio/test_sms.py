@@ -9,6 +9,7 @@ import pytest
 from tocsin.builtin_statuses import SMS
 from tocsin.channel import Accepted, PermanentFailure, TemporaryFailure
 from tocsin.errors import ConfigError
+from tocsin.testing.twilio_simulator import TwilioSimulator
 
 from .conftest import apply, outbound, twilio_env
 
@@ -132,3 +133,20 @@ async def test_health_is_ok_once_started_and_down_when_stopped(tmp_path: Path) -
         assert channel.health().state == "ok"
         await channel.stop()
         assert channel.health().state == "down"
+
+
+async def test_a_reply_is_handed_to_the_sink_as_an_inbound_message(tmp_path: Path) -> None:
+    async with twilio_env(tmp_path) as env:
+        url = f"{env.hooks_url}/webhooks/twilio/sms/inbound"
+        assert await env.sim.inbound_sms(url, "+33612345678", "+33100000001", "STOP") == 200
+        (message,) = env.sink.messages
+        assert (message.means, message.sender, message.text, message.channel) == (
+            "sms", "+33612345678", "STOP", "sms")
+        assert message.provider_ref and message.provider_ref.startswith("SM")
+        # calls have no inbound messages; a forged reply is refused
+        voice = f"{env.hooks_url}/webhooks/twilio/voice/inbound"
+        assert await env.sim.inbound_sms(voice, "+33612345678", "+33100000001", "1") == 404
+        forged = TwilioSimulator(accounts={"AC" + "0" * 31 + "1": "another-token"})
+        async with forged:
+            assert await forged.inbound_sms(url, "+33612345678", "+33100000001", "STOP") == 403
+        assert len(env.sink.messages) == 1
