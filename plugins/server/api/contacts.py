@@ -221,9 +221,35 @@ async def import_file(
     return started(op, request.scope.get("root_path", ""))
 
 
+@frozen
+class VerificationSent:
+    """A verification handed to a channel: the challenge, its attempt and first status."""
+
+    verification_id: int
+    attempt_id: int
+    address: str
+    via: str
+    status: str
+    error: str = ""
+
+
+@post("/{contact_id:int}/means/{means_id:int}/verify", opt=need(Right.CONTACTS_WRITE))
+async def resend_verification(
+    ctx: Ctx, contact_id: FromPath[int], means_id: FromPath[int],
+    via: Annotated[str | None, Parameter(max_length=16)] = None,
+) -> VerificationSent:
+    """Send a new verification (code or link) to one of the contact's means, by ``via``
+    (``sms``, ``call`` or ``email``; by default the usual one for the address)."""
+    from tocsin.plugins.server.verification import resend
+
+    sent = await resend(ctx, contact_id, means_id, via)
+    return VerificationSent(sent.verification_id, sent.attempt_id, sent.address, sent.via,
+                            sent.status, sent.error)
+
+
 router = Router(
     "/api/contacts",
     route_handlers=[list_contacts, create_contact, get_contact, replace_contact, delete_contact,
-                    import_file],
+                    import_file, resend_verification],
     tags=["contacts"],
 )

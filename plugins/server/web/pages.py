@@ -174,11 +174,37 @@ def contacts_page(
     offset: Annotated[int, Parameter(ge=0)] = 0,
 ) -> Response[str]:
     """Contacts with their means and whether each is verified."""
+    from tocsin.plugins.server.verification import means_ids
+
     limit = ctx.settings.page_size
     found = ctx.store.contacts.page(search=search, limit=limit + 1, offset=offset)
-    return render(request, "contacts.html", contacts=found[:limit], has_more=len(found) > limit,
+    shown = found[:limit]
+    return render(request, "contacts.html", contacts=shown, has_more=len(found) > limit,
                   total=ctx.store.contacts.count(), search=search, offset=offset, limit=limit,
-                  query=query_builder(request))
+                  query=query_builder(request),
+                  means_ids=means_ids(ctx, [c.id for c in shown if c.id is not None]),
+                  message=request.query_params.get("message", ""))
+
+
+@post("/contacts/{contact_id:int}/means/{means_id:int}/verify", opt=need(Right.CONTACTS_WRITE),
+      include_in_schema=False)
+async def resend_verification_page(
+    request: Req, ctx: Ctx, contact_id: FromPath[int], means_id: FromPath[int],
+    data: Annotated[dict[str, str], Form],
+) -> Response[str]:
+    """Resend a verification from the contacts page; back to the page with the result."""
+    from urllib.parse import quote
+
+    from tocsin.plugins.server.verification import resend
+
+    gettext = translations(request_language(request)).gettext
+    sent = await resend(ctx, contact_id, means_id, str(data.get("via", "")) or None)
+    message = (gettext("Verification sent to %(address)s.") % {"address": sent.address}
+               if not sent.error else gettext("Verification not sent: %(error)s") %
+               {"error": sent.error})
+    back = safe_next(str(data.get("back", "/contacts")))
+    separator = "&" if "?" in back else "?"
+    return _redirect(request, f"{back}{separator}message={quote(message)}")
 
 
 @get("/channels", opt=need(Right.SYSTEM_READ), include_in_schema=False, sync_to_thread=True)
@@ -195,6 +221,7 @@ def routers() -> list[Any]:
     return [
         Router("/", route_handlers=[login_page, login, logout, settings_page, save_settings,
                                     create_token_page, revoke_token_page, contacts_page,
+                                    resend_verification_page,
                                     channels_page], include_in_schema=False),
         *compose.routers(),
         *alert_pages.routers(),

@@ -4,6 +4,7 @@ callbacks, the alert's events, recontact once the reminders are done, cancel."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -94,3 +95,30 @@ def test_an_agent_may_read_alerts_but_not_send_them(
                       headers={"authorization": f"Bearer {token_for(runtime, agent)}"}) as api:
         assert api.get("/api/alerts").status_code == 200
         assert api.post("/api/alerts", json=ALERT).status_code == 403
+
+
+def test_a_verification_is_resent_to_an_unverified_number_through_the_engines_channel(
+    sending: tuple[Runtime, LiveServer, Simulator],
+) -> None:
+    runtime, live, sim = sending
+    operator = add_user(runtime, "op", Role.OPERATOR)
+    h = {"authorization": f"Bearer {token_for(runtime, operator)}"}
+    contact = runtime.store.contacts.page(search="Anne")[0]
+    with httpx.Client(base_url=live.url, headers=h, timeout=10) as api:
+        page = api.get("/contacts", params={"search": "Anne"}, headers={"accept": "text/html"})
+        found = re.search(rf'/contacts/{contact.id}/means/(\d+)/verify', page.text)
+        assert found, "the contacts page offers to resend the verification"
+        means_id = int(found.group(1))
+        other = api.post(f"/api/contacts/{contact.id + 1}/means/{means_id}/verify")
+        assert other.status_code == 404
+        sent = api.post(f"/api/contacts/{contact.id}/means/{means_id}/verify")
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["via"] == "sms"
+        assert sent.json()["address"] == contact.means[0].value
+        until(lambda: any(m.to == contact.means[0].value for m in sim.sim.messages.values()),
+              what="the verification SMS at the provider")
+        back = api.post(f"/contacts/{contact.id}/means/{means_id}/verify",
+                        data={"back": "/contacts?search=Anne"}, follow_redirects=False,
+                        headers={"accept": "text/html", "accept-language": "en"})
+        assert back.status_code == 303
+        assert "Verification%20sent" in back.headers["location"]
