@@ -24,17 +24,15 @@ from tocsin.cli.alert_cmd import means_table, status_table
 from tocsin.config import load_config
 from tocsin.contacts_import import import_contacts
 from tocsin.engine import AlertStatus
-from tocsin.model import AlertState, Role, User
+from tocsin.model import Role, User
 from tocsin.plugins.demo.alert import GROUP, demo_alert
 from tocsin.plugins.demo.folder import prepare, write_config
-from tocsin.plugins.demo.people import PHONES, citizens, write_csv
+from tocsin.plugins.demo.people import citizens, write_csv
 from tocsin.plugins.demo.providers import Providers, running_providers
 from tocsin.plugins.demo.serving import HOST, bind, serving
+from tocsin.plugins.demo.show import ADMIN, REMINDERS, intro, progress_line, settled
 from tocsin.store import Store
 
-ADMIN = "admin"
-REMINDERS = ("3m", "6m")
-"""Shorter than the defaults (30 min, 1 h) so reminders and recontact happen during a demo."""
 PROGRESS_EVERY = 2.0
 QUIET_LOGGERS = ("mail.log",)
 
@@ -114,23 +112,6 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def settled(status: AlertStatus) -> bool:
-    """Nothing more happens until a timer (reminder) is due."""
-    if status.alert.state in (AlertState.FINISHED, AlertState.CANCELLED):
-        return True
-    due_now = [t for t in status.open_timers if t.kind in ("fanout", "recontact")]
-    return status.open_attempts == 0 and not due_now
-
-
-def progress_line(status: AlertStatus) -> str:
-    c = status.counts
-    parts = [f"contacted {c.contacted} · in progress {c.in_progress} · not contacted {c.not_contacted}"]
-    for means in sorted(status.statuses):
-        counts = sorted(status.statuses[means].items(), key=lambda kv: (-kv[1], kv[0]))
-        parts.append(f"{means}: " + ", ".join(f"{n} {s or 'waiting'}" for s, n in counts))
-    return " | ".join(parts)
-
-
 async def _follow(app: Tocsin, alert_id: int, console: Console, stop: asyncio.Event,
                   options: DemoOptions) -> AlertStatus:
     loop = asyncio.get_running_loop()
@@ -155,40 +136,6 @@ async def _follow(app: Tocsin, alert_id: int, console: Console, stop: asyncio.Ev
             return await app.status(alert_id)
 
 
-def _intro(console: Console, options: DemoOptions, url: str | None, password: str,
-           config_path: Path, alert_id: int, imported: int, providers: Providers) -> None:
-    print_ = console.print
-    print_()
-    if url is not None:
-        print_(f"Dashboard: {url}/", markup=False, soft_wrap=True)
-        print_(f"Login: {ADMIN}  Password: {password}", markup=False, soft_wrap=True)
-        print_(f"  this alert:      {url}/alerts/{alert_id}", markup=False, soft_wrap=True)
-        print_(f"  the log:         {url}/log", markup=False, soft_wrap=True)
-        print_(f"  contacts:        {url}/contacts", markup=False, soft_wrap=True)
-        print_(f"  channels/modems: {url}/channels", markup=False, soft_wrap=True)
-        print_(f"  API (OpenAPI):   {url}/api/schema", markup=False, soft_wrap=True)
-    through = "two virtual GSM modems" if options.via == "modem" else "the Twilio simulator"
-    print_(f"Alert {alert_id} sent to {imported} contacts by SMS, call (press 1 to confirm) and e-mail "
-           f"through {through} ([engine.routes] chooses) and the local mail server.",
-           markup=False, soft_wrap=True)
-    print_("What the phones do: " + "; ".join(f"{p.pattern} {p.label}" for p in PHONES.values()),
-           markup=False, soft_wrap=True)
-    print_("What the mailboxes do: bounce.* bounce back (rebound), complain.* mark it as spam, "
-           "unknown.* are refused (not sent), the others confirm delivery (received).",
-           markup=False, soft_wrap=True)
-    print_(f"Reminders at +{REMINDERS[0]} and +{REMINDERS[1]}; then recontact is possible.",
-           markup=False, soft_wrap=True)
-    print_(f"Configuration: {config_path}  (try: tocsin --config {config_path} alert status {alert_id})",
-           markup=False, soft_wrap=True)
-    if providers.twilio_url:
-        print_(f"Twilio simulator: {providers.twilio_url}", markup=False, soft_wrap=True)
-    stop_when = f"after {options.duration:g} s" if options.duration is not None else "on Ctrl-C"
-    if not options.server:
-        stop_when = "when the alert settles, or " + stop_when
-    print_(f"The demo stops {stop_when}.", markup=False, soft_wrap=True)
-    print_()
-
-
 async def _main(options: DemoOptions, console: Console, sock: socket.socket | None) -> None:
     folder = options.data_dir.resolve()
     (folder / "ports").mkdir()
@@ -211,7 +158,8 @@ async def _main(options: DemoOptions, console: Console, sock: socket.socket | No
                 _quiet_loggers()
                 alert = await app.send(demo_alert(), groups=[GROUP])
                 assert alert.id is not None
-                _intro(console, options, url, password, config_path, alert.id, imported, providers)
+                intro(console, options.via, options.duration, options.server, url, password,
+                      config_path, alert.id, imported, providers.twilio_url)
                 final = await _follow(app, alert.id, console, stop, options)
                 console.print("Stopping: what is already in a modem's or a server's hands "
                               "finishes first (a few seconds)...", markup=False, soft_wrap=True)
