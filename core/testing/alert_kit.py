@@ -30,7 +30,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from attrs import define, frozen
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from hypothesis.stateful import run_state_machine_as_test as _run_machine
@@ -45,8 +44,6 @@ from tocsin.model import (
     Attempt,
     AttemptKind,
     Category,
-    Contact,
-    ContactMeans,
     EscalationPlan,
     EscalationStep,
     Message,
@@ -56,59 +53,19 @@ from tocsin.reached import DEFAULT_POLICY, ReachedOptions
 from tocsin.rules import attempt_reached, contact_outcome, escalation_schedule
 from tocsin.status import PENDING, StatusMachine, Verdict
 from tocsin.testing import provider
+from tocsin.testing.alert_model import (
+    MEANS,
+    OFFSET_CHOICES,
+    OPEN,
+    STEP_AFTER,
+    Modelled,
+    Person,
+    people,
+)
 from tocsin.testing.databases import DatabaseFactory, sqlite_database
 from tocsin.testing.settings import kit_settings
 
 T = TypeVar("T")
-
-MEANS = ("call", "sms", "email")
-ADDRESS_KINDS = {"call": ("mobile", "phone"), "sms": ("mobile",), "email": ("email",)}
-OFFSET_CHOICES = (10, 20, 30, 45, 60, 90)
-OPEN = (AlertState.SENDING, AlertState.SENT)
-STEP_AFTER = (0, 5, 10, 20)
-
-
-@frozen
-class Person:
-    """An audience member as the model knows it: which kinds of address it has."""
-
-    index: int
-    kinds: frozenset[str]
-
-    def contact(self) -> Contact:
-        means = []
-        if "mobile" in self.kinds:
-            means.append(ContactMeans("mobile", f"+3361234{self.index:04d}"))
-        if "phone" in self.kinds:
-            means.append(ContactMeans("phone", f"+3311234{self.index:04d}"))
-        if "email" in self.kinds:
-            means.append(ContactMeans("email", f"c{self.index}@example.org"))
-        return Contact(
-            first_name=f"C{self.index}", last_name="Kit", external_id=f"kit-{self.index}", means=means
-        )
-
-    def can(self, means: str) -> bool:
-        return any(kind in self.kinds for kind in ADDRESS_KINDS[means])
-
-
-@define
-class Modelled:
-    """One attempt as the model sees it."""
-
-    contact: int
-    means: str
-    kind: AttemptKind
-    status: str
-    reports: int = 0
-    refused: int = 0
-
-
-people = st.builds(
-    Person,
-    st.just(0),
-    st.sets(st.sampled_from(["mobile", "phone", "email"]), max_size=3).map(frozenset),
-)
-
 
 class AlertConformance(RuleBasedStateMachine):
     """See the module documentation; :func:`alert_conformance` picks the database."""
