@@ -5,7 +5,9 @@
   reached policy;
 - :func:`run_alert_conformance` drives an alert through time on the real engine;
 - the pytest plugin (entry point ``pytest11``) gives fixtures: ``tocsin_clock``,
-  ``tocsin_store``, ``tocsin_harnesses``.
+  ``tocsin_store``, ``tocsin_harnesses``, ``tocsin_virtual_modem``;
+- :mod:`tocsin.testing.strategies` draws status machines, legal paths and provider
+  streams for property tests of a machine.
 
 The harness classes import nothing but attrs; the machines need hypothesis (the
 ``test`` extra).
