@@ -23,18 +23,22 @@ from tocsin.plugins.twilio.statuses import ERROR_MEANINGS, Mapped
 
 
 def error_reason(response: httpx.Response) -> tuple[str, str]:
-    """``(reason, code)`` from a provider error payload (``code``, ``message``)."""
+    """``(reason, code)`` from a provider error payload (``code``, ``message``): the code,
+    its meaning, and the provider's message when it says more."""
     try:
         payload = response.json()
     except ValueError:
         payload = None
     if isinstance(payload, Mapping) and payload.get("code") is not None:
         code = str(payload["code"])
-        message = str(payload.get("message") or ERROR_MEANINGS.get(int(code), "")) if code.isdigit() else ""
-        meaning = ERROR_MEANINGS.get(int(code)) if code.isdigit() else None
-        detail = message if not meaning or meaning.lower() in message.lower() else f"{meaning}: {message}"
+        message = str(payload.get("message") or "")
+        meaning = ERROR_MEANINGS.get(int(code), "") if code.isdigit() else ""
+        if meaning and message and meaning.lower() not in message.lower():
+            detail = f"{meaning}: {message}"
+        else:
+            detail = message or meaning
         return f"{code} {detail}".strip(), code
-    text = response.text.strip().replace("\n", " ")[:200]
+    text = " ".join(response.text.split())[:200]
     return f"HTTP {response.status_code}" + (f": {text}" if text else ""), str(response.status_code)
 
 
