@@ -216,7 +216,7 @@ def channels_page(request: Req, ctx: Ctx) -> Response[str]:
 
 
 def routers() -> list[Any]:
-    from tocsin.plugins.server.web import alert_pages, compose
+    from tocsin.plugins.server.web import admin, alert_pages, compose
 
     return [
         Router("/", route_handlers=[login_page, login, logout, settings_page, save_settings,
@@ -224,5 +224,6 @@ def routers() -> list[Any]:
                                     resend_verification_page,
                                     channels_page], include_in_schema=False),
         *compose.routers(),
+        *admin.routers(),
         *alert_pages.routers(),
     ]
