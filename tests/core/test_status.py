@@ -216,7 +216,12 @@ class DecideMachine(RuleBasedStateMachine):
 
 
 TestDecideMachine = DecideMachine.TestCase
-TestDecideMachine.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+# Half the profile's examples (ci: 50, long: 1000), 30 steps each.
+TestDecideMachine.settings = settings(
+    max_examples=max(10, (settings.default.max_examples if settings.default else 100) // 2),
+    stateful_step_count=30,
+    deadline=None,
+)
 
 
 # -- validation --------------------------------------------------------------------------
