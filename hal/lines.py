@@ -4,7 +4,8 @@ Pure and synchronous so it can be tested byte by byte: any line ending (``\\r``,
 ``\\n``, ``\\r\\n``, ``\\n\\r``), empty lines dropped, the Ctrl-Z that ends an SMS body
 removed, and the ``> `` prompt of ``AT+CMGS`` (which has no line ending) reported as
 soon as it is complete. Lines starting with ``>`` never occur in AT responses, so a
-pending ``>`` is always a prompt.
+pending ``>`` is always a prompt, and so is a ``>`` at the start of a line that other
+output completed (a URC written right after the prompt, or the echo of the body).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class LineReader:
             raw = bytes(self._buffer[:end])
             del self._buffer[: end + 1]
             text = raw.decode("utf-8", errors="replace").replace(CTRL_Z, "").strip()
+            if text.startswith(">"):
+                # a prompt whose line was completed by what followed it (a URC, an echo)
+                out.append(Token.PROMPT)
+                text = text[1:].strip()
             if text:
                 out.append(text)
         if self._buffer.strip(b" ") == b">":

@@ -10,6 +10,7 @@ a :class:`Modem`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -74,6 +75,22 @@ class Modem:
         self.device = device
         self.info: ModemInfo | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self.stored_reports = False
+        self._backlog: list[Urc] = []
+        self._stop_backlog: Callable[[], None] | None = session.subscribe(self._keep)
+
+    def _keep(self, urc: Urc) -> None:
+        if len(self._backlog) < 200:
+            self._backlog.append(urc)
+
+    def take_backlog(self) -> list[Urc]:
+        """URCs that arrived before anyone listened (a status report delivered while the
+        modem was being initialised); the first caller gets them, later ones nothing."""
+        if self._stop_backlog is not None:
+            self._stop_backlog()
+            self._stop_backlog = None
+        backlog, self._backlog = self._backlog, []
+        return backlog
 
     @classmethod
     async def open(
@@ -128,13 +145,26 @@ class Modem:
     # -- initialisation -------------------------------------------------------------------
 
     async def initialise(self, pin: str | None) -> None:
-        """Echo off, verbose numeric errors, SIM unlocked, PDU mode, indications on."""
-        await self.command("AT")
+        """Echo off, numeric errors, SIM unlocked, PDU mode, new-message and status-report
+        indications on (stored and announced when the modem can, else pushed)."""
+        # Whatever an earlier user of the port left unread comes before the echo of a
+        # command: echo on, one command in step (everything before its echo dropped),
+        # then echo off for good.
+        with contextlib.suppress(AtError):
+            await self.command("ATE1")
+        await self.command("AT", sync=True)
         await self.command("ATE0")
         await self.command("AT+CMEE=1")
         await self.unlock(pin)
         await self.command("AT+CMGF=0")
-        await self.command("AT+CNMI=2,1,0,1,0")
+        try:
+            # messages and status reports stored, announced by index (+CMTI / +CDSI):
+            # nothing is lost if the host is not reading at the moment they arrive
+            await self.command("AT+CNMI=2,1,0,2,0")
+            self.stored_reports = True
+        except AtError:
+            await self.command("AT+CNMI=2,1,0,1,0")  # reports pushed directly (+CDS)
+            self.stored_reports = False
 
     async def unlock(self, pin: str | None) -> None:
         state = _single(await self.command("AT+CPIN?")).upper()

@@ -281,10 +281,10 @@ class ModemPool:
         When the job fails because of the modem (port lost, timeout, a modem or SIM
         error), the modem's error count rises (it is taken out at once when gone) and
         the job is retried first in line on another modem. Other errors propagate.
-        ``timeout`` bounds the wait for a modem (real-hardware seconds).
+        ``timeout`` bounds the whole wait for a modem, retries included (seconds).
         """
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout * self.settings.time_scale
+        deadline = None if timeout is None else loop.time() + timeout
         priority = 1
         while True:
             member = await self._acquire(prefer, priority, deadline)

@@ -111,9 +111,10 @@ def is_final(command: str, line: str) -> bool:
 
 
 class _Pending:
-    def __init__(self, command: str, body: str | None) -> None:
+    def __init__(self, command: str, body: str | None, sync: bool = False) -> None:
         self.command = command
         self.body = body
+        self.synced = not sync
         self.prefix = command_prefix(command)
         self.lines: list[str] = []
         self.prompt: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -166,11 +167,14 @@ class AtSession:
     # -- commands ------------------------------------------------------------------------
 
     async def command(
-        self, command: str, *, timeout: float | None = None, body: str | None = None
+        self, command: str, *, timeout: float | None = None, body: str | None = None,
+        sync: bool = False,
     ) -> Response:
         """Run ``command`` and return its response; with ``body``, wait for the ``> ``
         prompt, send the body and Ctrl-Z, then wait for the final result (a final result
-        instead of the prompt ends the command without sending the body).
+        instead of the prompt ends the command without sending the body). With ``sync``
+        (echo must be on), everything before the echo of ``command`` is stale output of
+        an earlier user of the port and is discarded: this puts the session in step.
 
         Raises :class:`AtError` (with the code's meaning), :class:`AtTimeout` or
         :class:`ModemGone`.
@@ -179,7 +183,7 @@ class AtSession:
         async with self._lock:
             if self.gone.is_set():
                 raise ModemGone(f"{self.name}: {self.gone_reason}")
-            pending = _Pending(command, body)
+            pending = _Pending(command, body, sync)
             self._pending = pending
             try:
                 await self.transport.write(command.encode() + b"\r")
@@ -242,7 +246,11 @@ class AtSession:
         name = line_name(line)
         if pending is not None:
             if line.upper() == pending.command.upper() or line == pending.body:
+                pending.synced = True
                 return  # echo
+            if not pending.synced:
+                log.debug("%s: discarding stale output %r", self.name, line)
+                return
             if is_final(pending.command, line):
                 if not pending.done.done():
                     pending.done.set_result(Response(pending.command, tuple(pending.lines), line))

@@ -2,13 +2,17 @@
 
 Sending: each part is an ``AT+CMGS=<length>``, the PDU after the ``> `` prompt, and
 ``+CMGS: <mr>`` back; the message references let status reports be matched. Receiving:
-``+CMTI`` (stored message: read with ``AT+CMGR``, then deleted), ``+CMT`` (delivered
-directly), ``+CDS`` (status report delivered directly) and ``+CDSI`` (stored report).
-Received events go to the listeners on the event loop.
+``+CMTI`` / ``+CDSI`` (a message or report stored at an index: read with ``AT+CMGR``,
+then deleted), ``+CMT`` / ``+CDS`` (pushed directly). When it starts listening, the
+receiver also sweeps the storage (``AT+CMGL=4``) for whatever arrived while nobody
+read the port (a cable pulled, a restart). Received events go to the listener on the
+event loop.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import logging
 from collections.abc import Callable
 
@@ -104,7 +108,11 @@ class SmsReceiver:
         self.modem = modem
         self.listener = listener
         self.reassembler = Reassembler()
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._unsubscribe = modem.subscribe(self._on_urc)
+        for urc in modem.take_backlog():
+            self._on_urc(urc)
+        modem.spawn(self._sweep(), "sms-sweep")
 
     def close(self) -> None:
         self._unsubscribe()
@@ -116,6 +124,24 @@ class SmsReceiver:
             index = urc.value.split(",")[-1].strip()
             if index.isdigit():
                 self.modem.spawn(self._fetch(int(index)), f"fetch-sms-{index}")
+
+    async def _sweep(self) -> None:
+        """Read and delete everything stored (``AT+CMGL=4``: all messages, PDU mode)."""
+        try:
+            response = await self.modem.command("AT+CMGL=4")
+        except HalError as exc:
+            log.info("%s: could not list stored messages: %s", self.modem.device, exc)
+            return
+        for head, pdu in itertools.pairwise(response.lines):
+            if not head.startswith("+CMGL:"):
+                continue
+            index = head.split(":", 1)[1].split(",")[0].strip()
+            self._on_pdu(pdu)
+            try:
+                await self.modem.command(f"AT+CMGD={index}")
+            except HalError as exc:
+                log.warning("%s: could not delete stored message %s: %s",
+                            self.modem.device, index, exc)
 
     async def _fetch(self, index: int) -> None:
         try:
@@ -129,6 +155,12 @@ class SmsReceiver:
             self._on_pdu(line)
 
     def _on_pdu(self, hex_pdu: str) -> None:
+        # A stored message may be both announced and swept: handle each PDU once.
+        if hex_pdu in self._seen:
+            return
+        self._seen[hex_pdu] = None
+        if len(self._seen) > 512:
+            self._seen.popitem(last=False)
         try:
             decoded = decode(hex_pdu)
         except PduError as exc:

@@ -88,6 +88,7 @@ class VirtualModem:
         name: str | None = None,
         link_dir: str | Path | None = None,
         balance: str = "Your balance is 12.34 EUR",
+        unplug_after: int | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r} (known: {', '.join(sorted(DIALECTS))})")
@@ -102,6 +103,9 @@ class VirtualModem:
         self.operator = operator
         self.network = network
         self.balance = balance
+        self.unplug_after = unplug_after
+        """Pull the cable in the middle of this many-th SMS part (once)."""
+        self.submits = 0
         self.name = name or f"vmodem{number}"
         self.imei = f"35{number:013d}"
         self.imsi = f"20801{number:010d}"
@@ -122,10 +126,14 @@ class VirtualModem:
         self._worker: asyncio.Task[None] | None = None
         self._assembling: dict[tuple[str, int], _Assembly] = {}
         self._next_ref = 0
+        self._held_reports: dict[int, tuple[str, Scenario]] = {}
+        """Status reports the network still owes: kept while unplugged, sent once the
+        host switches indications on again (``AT+CNMI``)."""
         self._reset_state()
 
     def _reset_state(self) -> None:
         self.echo = True
+        self.store_reports = False
         self.unlocked = self.pin is None
         self.call_urcs = False
         self.dtmf = False
@@ -248,10 +256,10 @@ class VirtualModem:
             del self._buffer[: end + 1]
             if not line:
                 continue
-            if self.echo:
-                self.write(line + "\r")
             match = re.fullmatch(r"(?i)AT\+CMGS=(\d+)", line)
             if match and self.unlocked:
+                if self.echo:
+                    self.write(line + "\r")
                 self._body_for = int(match.group(1))
                 self.write("\r\n> ")
                 continue
@@ -260,6 +268,8 @@ class VirtualModem:
     async def _work(self) -> None:
         while True:
             command, body = await self._commands.get()
+            if self.echo and body is None and not command.upper().startswith("AT+CMGS="):
+                self.write(command + "\r")  # echoed as the command processor reads it
             await self.pause(self.timing.command)
             try:
                 lines, final = await self._run(command, body)
@@ -298,7 +308,14 @@ class VirtualModem:
         }
         if head in simple:
             return simple[head], "OK"
-        if head.startswith(("+CMGF", "+CNMI", "+CSMS", "+CPMS", "+CSCS")):
+        if head.startswith("+CNMI"):
+            fields = head.split("=", 1)[1].split(",") if "=" in head else []
+            self.store_reports = len(fields) > 3 and fields[3].strip() == "2"
+            # the host listens again: the network hands over the reports it held
+            for reference, (recipient, scenario) in self._held_reports.items():
+                self.spawn(self._report(reference, recipient, scenario), f"report-{reference}")
+            return [], "OK"
+        if head.startswith(("+CMGF", "+CSMS", "+CPMS", "+CSCS")):
             return [], "OK"
         if head.startswith("+CMGS="):
             return await self._cmgs(body)
@@ -308,6 +325,11 @@ class VirtualModem:
                 return [], "+CMS ERROR: 321"
             pdu = self.inbox[index]
             return [f"+CMGR: 0,,{len(pdu) // 2 - 1}", pdu], "OK"
+        if head.startswith("+CMGL"):
+            lines: list[str] = []
+            for index, pdu in sorted(self.inbox.items()):
+                lines += [f"+CMGL: {index},0,,{len(pdu) // 2 - 1}", pdu]
+            return lines, "OK"
         if head.startswith("+CMGD="):
             self.inbox.pop(int(head[6:].split(",")[0] or -1), None)
             return [], "OK"
@@ -350,7 +372,9 @@ class VirtualModem:
         scenario = scenario_for(self.scenarios, submit.recipient)
         if self.dialect.chatter:
             self.urc(self.dialect.chatter)
-        if scenario.unplug:
+        self.submits += 1
+        if scenario.unplug or self.submits == self.unplug_after:
+            self.unplug_after = None
             await self.pause(self.timing.submit / 2)
             self.unplug()
             raise _Unplugged
@@ -364,6 +388,7 @@ class VirtualModem:
         self._next_ref = (self._next_ref + 1) % 256
         self._record(submit, reference, scenario)
         if submit.status_report and scenario.sms is not SmsFate.NO_REPORT:
+            self._held_reports[reference] = (submit.recipient, scenario)
             self.spawn(self._report(reference, submit.recipient, scenario), f"report-{reference}")
         return [f"+CMGS: {reference}"], "OK"
 
@@ -392,10 +417,16 @@ class VirtualModem:
                 status = 0x41
         else:
             status = 0x00
+        self._held_reports.pop(reference, None)
         self._cds(encode_status_report(reference, recipient, status, now))
 
     def _cds(self, pdu: str) -> None:
-        self.urc(f"+CDS: {len(pdu) // 2 - 1}", pdu)
+        if self.store_reports:
+            index = max(self.inbox, default=0) + 1
+            self.inbox[index] = pdu
+            self.urc(f'+CDSI: "SM",{index}')
+        else:
+            self.urc(f"+CDS: {len(pdu) // 2 - 1}", pdu)
 
     def receive_sms(self, sender: str, text: str) -> None:
         """A contact sends ``text``: stored in the inbox and announced with ``+CMTI``."""

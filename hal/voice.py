@@ -181,6 +181,11 @@ class _Call:
             if poller is not None:
                 poller.cancel()
 
+    def _drain(self) -> None:
+        """Apply every event already received (may raise _End)."""
+        while not self.events.empty():
+            self._handle(self.events.get_nowait())
+
     async def _wait_answer(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.plan.ring_timeout
@@ -198,7 +203,11 @@ class _Call:
         for _ in range(max(1, self.plan.repeat)):
             if profile.tts_command is None:
                 break
-            await self.modem.command(profile.tts_command(self.plan.text))
+            try:
+                await self.modem.command(profile.tts_command(self.plan.text))
+            except AtError as exc:
+                self._drain()  # a hang-up that came first explains the refusal
+                raise _End(Outcome.FAILED, f"text-to-speech refused: {exc}") from None
             while True:
                 urc = await self._next(max(0.0, deadline - loop.time()))
                 if urc is None:

@@ -55,3 +55,13 @@ def test_a_multibyte_character_split_between_reads_survives():
     cut = data.index("€".encode()) + 1
     assert reader.feed(data[:cut]) == []
     assert reader.feed(data[cut:]) == ['+CUSD: 0,"Crédit: 5 €",15']
+
+
+@given(LINE, st.lists(st.integers(0, 100)))
+def test_a_prompt_completed_by_a_following_urc_is_still_a_prompt(urc, cuts):
+    data = f"\r\n> \r\n{urc}\r\n".encode()
+    assert feed_in_chunks(data, cuts) == [Token.PROMPT, urc]
+
+
+def test_a_prompt_followed_by_the_echo_of_the_body_gives_the_prompt_then_the_echo():
+    assert LineReader().feed(b"\r\n> 0011000B91\x1a\r\n") == [Token.PROMPT, "0011000B91"]

@@ -63,7 +63,8 @@ def scripts(draw):
                                 max_size=3))
         endings = draw(st.lists(ENDING, min_size=20, max_size=20))
         cuts = draw(st.lists(st.integers(0, 400), max_size=8))
-        out.append((step, inserts, endings, cuts))
+        after_prompt = draw(st.none() | st.sampled_from(allowed)) if step.body else None
+        out.append((step, inserts, endings, cuts, after_prompt))
     return echo, out
 
 
@@ -99,13 +100,18 @@ async def play(echo: bool, script) -> None:
         expected_urcs: list[Urc] = []
 
         async def modem() -> None:
-            for step, inserts, endings, cuts in script:
+            for step, inserts, endings, cuts, after_prompt in script:
                 command = await peer.read_until(b"\r")
                 assert command.decode().strip() == step.command
                 if echo:
                     await peer.write(command)
                 if step.body is not None:
-                    await peer.write(b"\r\n> ")
+                    prompt = "\r\n> "
+                    if after_prompt is not None:  # a URC in the same burst as the prompt
+                        expected_urcs.append(after_prompt)
+                        prompt += f"\r\n{after_prompt.line}\r\n"
+                        prompt += f"{after_prompt.body}\r\n" if after_prompt.body else ""
+                    await peer.write(prompt.encode())
                     body = await peer.read_until(b"\x1a")
                     assert body[:-1].decode() == step.body
                     if echo:
@@ -220,3 +226,15 @@ async def test_call_results_end_a_dial_command_but_are_unsolicited_otherwise():
         assert response.final == "OK"
         await task
         assert seen == ["BUSY"]
+
+
+async def test_a_synchronising_command_drops_everything_before_its_echo():
+    async with session_on_pty() as (session, peer):
+        async def answer() -> None:
+            await peer.read_until(b"\r")
+            await peer.write(b"\r\nOK\r\n\r\n+CSQ: 5,99\r\nAT\r\r\nOK\r\n")
+
+        task = asyncio.create_task(answer())
+        response = await session.command("AT", sync=True)
+        await task
+        assert response.lines == () and response.final == "OK"
