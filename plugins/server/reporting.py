@@ -78,6 +78,15 @@ def run_report(ctx: ServerContext, report: Report, values: Mapping[str, Any]) ->
     return report.run(ctx.runtime, **values)
 
 
+def export_values(report: Report, values: Mapping[str, Any]) -> dict[str, Any]:
+    """An export writes every row: a paginated report gets ``limit=None`` unless the query
+    string names a limit (as ``tocsin export`` does)."""
+    chosen = dict(values)
+    if "limit" in param_names(report) and chosen.get("limit") in (None, ""):
+        chosen["limit"] = None
+    return chosen
+
+
 def result_json(result: Any) -> Any:
     """A report's result as JSON-ready data (a table's rows capped at :data:`MAX_JSON_ROWS`)."""
     if attrs.has(type(result)) and not isinstance(result, Table):

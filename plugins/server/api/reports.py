@@ -76,7 +76,7 @@ async def export_report(
     """Run a report and download it as a file (``statisticsAlert.xlsx``...)."""
     report = reporting.report_named(ctx, name)
     exporter = reporting.exporter_named(ctx, fmt)
-    values = dict(request.query_params)
+    values = reporting.export_values(report, request.query_params)
 
     def run() -> tuple[Any, str]:
         reporting.check_campaign(ctx, principal, values, "export")
@@ -106,7 +106,7 @@ async def start_export(
     """Export in the background (large reports); download from the operation when done."""
     report = reporting.report_named(ctx, name)
     exporter = reporting.exporter_named(ctx, fmt)
-    values = dict(request.query_params)
+    values = reporting.export_values(report, request.query_params)
     await anyio.to_thread.run_sync(lambda: reporting.check_campaign(ctx, principal, values,
                                                                     "export"))
     op = await anyio.to_thread.run_sync(lambda: ctx.operations.create("export", principal.user_id))

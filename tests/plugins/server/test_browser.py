@@ -136,6 +136,13 @@ def test_an_operator_reads_an_alerts_statistics_and_downloads_the_excel_file(
     assert "period=last-30-days" in page.url
     assert page.locator("table.data tbody tr").count() == 50
     shot(page, "communications-log")
+    with page.expect_download() as info:
+        page.click("text=Exporter vers Excel")
+    assert info.value.suggested_filename.startswith("CommunicationsLog-")
+    log_file = tmp_path / info.value.suggested_filename
+    info.value.save_as(log_file)
+    log_rows = list(openpyxl.load_workbook(log_file).worksheets[0].iter_rows(values_only=True))
+    assert len(log_rows) == 1 + 120 * 3  # every attempt of the period, not just the page
 
     page.click("nav >> text=Contacts")
     page.wait_for_selector("ul.means")
@@ -145,6 +152,26 @@ def test_an_operator_reads_an_alerts_statistics_and_downloads_the_excel_file(
     page.click("nav >> text=Canaux")
     page.wait_for_selector("h1")
     shot(page, "channels")
+    context.close()
+
+
+def test_an_administrator_manages_users_in_english(
+    runtime: Runtime, live: LiveServer, browser: object
+) -> None:
+    add_user(runtime, "chef", Role.ADMINISTRATOR)
+    context = browser.new_context(locale="en-GB",  # type: ignore[attr-defined]
+                                  viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, live.url, "chef")
+    page.click("nav >> text=Users")
+    page.fill("form.filters input[name=username]", "agent.dupont")
+    page.fill("form.filters input[name=password]", "a long password")
+    page.select_option("form.filters select[name=role]", "agent")
+    page.click("form.filters button")
+    page.wait_for_selector("text=agent.dupont")
+    shot(page, "users")
+    user, _ = runtime.store.users.by_username("agent.dupont")
+    assert user.role == Role.AGENT
     context.close()
 
 
