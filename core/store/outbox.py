@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, or_, select, text, update
 
 from tocsin.model import Attempt, AttemptKind
 from tocsin.status import PENDING
@@ -58,6 +58,10 @@ def _claimed(row: Any) -> Attempt:
     )
 
 
+OUTBOX = text("attempts.status = ''")
+"""The outbox condition, written as the partial index ``ix_attempts_outbox`` states it."""
+
+
 def _aware(value: Any) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
@@ -84,7 +88,7 @@ class Outbox:
         due = (
             select(attempts.c.id)
             .where(
-                attempts.c.status == PENDING,
+                OUTBOX,  # a literal, so that the partial index of the outbox applies
                 attempts.c.channel == channel,
                 attempts.c.due_at <= now,
                 _free(now),

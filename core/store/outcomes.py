@@ -15,18 +15,16 @@ from tocsin.store.schema import alert_contacts, attempts
 
 
 def _per_contact(alert_id: int):  # type: ignore[no-untyped-def]
-    ac, a = alert_contacts, attempts
+    """One row per attempted contact: whether one attempt reached it, whether one is open."""
+    a = attempts
     return (
         select(
-            ac.c.contact_id,
+            a.c.contact_id,
             func.max(case((a.c.reached == true(), 1), else_=0)).label("contacted"),
-            func.max(case((and_(a.c.id.is_not(None), a.c.reached.is_(None)), 1), else_=0)).label("open"),
+            func.max(case((a.c.reached.is_(None), 1), else_=0)).label("open"),
         )
-        .select_from(
-            ac.outerjoin(a, and_(a.c.alert_id == ac.c.alert_id, a.c.contact_id == ac.c.contact_id))
-        )
-        .where(ac.c.alert_id == alert_id)
-        .group_by(ac.c.contact_id)
+        .where(a.c.alert_id == alert_id)
+        .group_by(a.c.contact_id)
         .subquery()
     )
 
@@ -45,15 +43,16 @@ class Outcomes:
         per = _per_contact(alert_id)
         row = conn.execute(
             select(
-                func.coalesce(func.sum(case((per.c.contacted == 1, 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(case((and_(per.c.contacted == 0, per.c.open == 1), 1), else_=0)), 0
-                ),
-                func.count(),
+                func.coalesce(func.sum(per.c.contacted), 0),
+                func.coalesce(func.sum(case((and_(per.c.contacted == 0, per.c.open == 1), 1), else_=0)), 0),
             )
         ).one()
-        contacted, in_progress, total = int(row[0]), int(row[1]), int(row[2])
-        return OutcomeCounts(contacted, in_progress, total - contacted - in_progress)
+        total = conn.execute(
+            select(func.count()).select_from(alert_contacts).where(alert_contacts.c.alert_id == alert_id)
+        ).scalar_one()
+        contacted, in_progress = int(row[0]), int(row[1])
+        # every attempted contact is in the audience; the others were never attempted
+        return OutcomeCounts(contacted, in_progress, int(total) - contacted - in_progress)
 
     def contacted(self, alert_id: int, conn: Connection) -> int:
         """How many distinct contacts have a reached attempt."""

@@ -213,7 +213,15 @@ attempts = Table(
     Index("ix_attempts_alert_contact", "alert_id", "contact_id"),
     Index("ix_attempts_alert_means_status", "alert_id", "means", "status"),
     Index("ix_attempts_provider_ref", "channel", "provider_ref"),
-    Index("ix_attempts_status_due", "status", "due_at"),
+    # the outbox: only attempts still waiting ("" status), in the order they are claimed
+    Index(
+        "ix_attempts_outbox",
+        "channel",
+        "due_at",
+        "id",
+        sqlite_where=text("status = ''"),
+        postgresql_where=text("status = ''"),
+    ),
     Index("ix_attempts_created_at", "created_at"),
 )
 
