@@ -126,6 +126,7 @@ class VirtualModem:
         self._worker: asyncio.Task[None] | None = None
         self._assembling: dict[tuple[str, int], _Assembly] = {}
         self._next_ref = 0
+        self._changed = asyncio.Event()
         self._held_reports: dict[int, tuple[str, Scenario]] = {}
         """Status reports the network still owes: kept while unplugged, sent once the
         host switches indications on again (``AT+CNMI``)."""
@@ -208,6 +209,16 @@ class VirtualModem:
         await asyncio.sleep(seconds * self.scale)
 
     # -- bytes in and out -----------------------------------------------------------------
+
+    async def settled(self) -> None:
+        """Until the network owes no status report and the host has read (and deleted)
+        everything stored: what a test waits for before it checks the outcomes."""
+        while self._held_reports or self.inbox:
+            self._changed.clear()
+            await self._changed.wait()
+
+    def _touch(self) -> None:
+        self._changed.set()
 
     def write(self, text: str) -> None:
         if self._master is None:
@@ -332,6 +343,7 @@ class VirtualModem:
             return lines, "OK"
         if head.startswith("+CMGD="):
             self.inbox.pop(int(head[6:].split(",")[0] or -1), None)
+            self._touch()
             return [], "OK"
         if head.startswith("+CUSD="):
             return self._cusd(rest)
@@ -418,6 +430,7 @@ class VirtualModem:
         else:
             status = 0x00
         self._held_reports.pop(reference, None)
+        self._touch()
         self._cds(encode_status_report(reference, recipient, status, now))
 
     def _cds(self, pdu: str) -> None:

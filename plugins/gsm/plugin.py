@@ -3,6 +3,8 @@ commands, registered through the ``tocsin`` entry points like any third-party pl
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tocsin.channel import Channel, ChannelSettings, ChannelType
@@ -48,3 +50,11 @@ def tocsin_cli_commands() -> list[click.Command]:
     from tocsin.plugins.gsm.cli import command
 
     return [command]
+
+
+@hookimpl
+def tocsin_conformance_harnesses() -> list[Any]:
+    """Both channels over virtual modems (see :mod:`.harness`)."""
+    from tocsin.plugins.gsm.harness import harnesses
+
+    return list(harnesses())

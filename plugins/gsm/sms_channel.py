@@ -2,9 +2,16 @@
 
 *queued* while waiting for a modem, *sending* during ``AT+CMGS``, *sent* on
 ``+CMGS: <ref>``, then *received* or *undelivered* from the status reports of every
-part (see :mod:`~tocsin.plugins.gsm.tracking`), or *failed* on a ``+CMS ERROR`` that
-blames the message, with the code's meaning as the reason. Replies go to the sink's
-``inbound``, tagged with the last attempt sent to that number.
+part (see :mod:`~tocsin.plugins.gsm.tracking`), or *failed* on a ``+CMS ERROR``, with
+the code's meaning as the reason. Replies go to the sink's ``inbound``, tagged with the
+last attempt sent to that number.
+
+``send`` returns once the modem has taken the message (``+CMGS``), so an attempt the
+process loses in a crash was never accepted and is sent again. Failures that blame a
+modem (port lost, time-out, SIM or modem error) are retried on another modem by the
+pool. Once an attempt is *queued*, the channel never hands it back: a failure after
+that is final (*failed*, with the reason). Only when no modem at all is in service does
+``send`` return a temporary failure, before reporting anything.
 """
 
 from __future__ import annotations
@@ -110,6 +117,8 @@ class GsmSmsChannel:
             return PermanentFailure(f"the SMS text has {len(text)} characters (at most {MAX_TEXT})")
         if self.pool is None:
             return TemporaryFailure(f"channel {self.name!r} is not started", RETRY_AFTER)
+        if self.pool.available == 0:
+            return TemporaryFailure(f"no modem in service ({self.health().detail})", RETRY_AFTER)
         self._report(attempt.id, "queued")
         parts = len(split_text(text))
         reference = next(self._refs) % 256
@@ -139,17 +148,17 @@ class GsmSmsChannel:
             sent = await self.pool.run(job, prefer=settings.operator_for(number),
                                        timeout=settings.bound(settings.queue_timeout))
         except NoModemAvailable as exc:
-            return TemporaryFailure(str(exc), RETRY_AFTER)
+            return PermanentFailure(str(exc), code="no-modem")
         except PartialSend as exc:
             return PermanentFailure(f"only {len(exc.sent)} of {parts} parts left: {exc.cause}")
         except AtError as exc:
             reason = f"{exc.meaning} (+{exc.kind} ERROR: {exc.code})" if exc.code is not None \
                 else exc.meaning
             if exc.code in CMS_TEMPORARY:
-                return TemporaryFailure(reason, RETRY_AFTER, code=str(exc.code))
+                reason += "; a temporary network condition: the alert's reminders try again"
             return PermanentFailure(reason, code=str(exc.code or ""))
         except HalError as exc:
-            return TemporaryFailure(str(exc), RETRY_AFTER)
+            return PermanentFailure(str(exc))
         self._last_attempt[number] = attempt.id
         refs = ".".join(str(r) for r in sent.references)
         return Accepted(provider_ref=f"{sent.device}#{refs}", status="sent")

@@ -8,7 +8,8 @@ cannot tell a voicemail or a fax from a person: the capabilities say so, and suc
 call ends *completed*, never *voicemail*.
 
 ``send`` returns once the call is dialled; the modem stays with the call until it
-ends, and the rest is reported through the sink.
+ends, and the rest is reported through the sink. As for SMS, a failure once the call is
+*queued* is final; only when no modem is in service does ``send`` fail temporarily.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ class GsmVoiceChannel:
     def health(self) -> Health:
         return pool_health(self.pool)
 
+    @property
+    def active_calls(self) -> int:
+        """Calls dialled or waiting for a modem whose outcome is not reported yet."""
+        return len(self._calls)
+
     def plan_for(self, outbound: OutboundAttempt) -> CallPlan:
         s = self.settings
         return CallPlan(
@@ -110,6 +116,8 @@ class GsmVoiceChannel:
             return PermanentFailure(f"channel {self.name!r} is configured without DTMF confirmation")
         if self.pool is None:
             return TemporaryFailure(f"channel {self.name!r} is not started", RETRY_AFTER)
+        if self.pool.available == 0:
+            return TemporaryFailure(f"no modem in service ({self.health().detail})", RETRY_AFTER)
         pool = self.pool
         plan = self.plan_for(outbound)
         dialled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -150,9 +158,9 @@ class GsmVoiceChannel:
         try:
             device = await dialled
         except NoModemAvailable as exc:
-            return TemporaryFailure(str(exc), RETRY_AFTER)
+            return PermanentFailure(str(exc), code="no-modem")
         except HalError as exc:
-            return TemporaryFailure(str(exc), RETRY_AFTER)
+            return PermanentFailure(str(exc))
         if not device:
             return Accepted(status="queued")  # the outcome (failed) follows through the sink
         return Accepted(provider_ref=f"{device}#{attempt.id}", status="started")

@@ -17,8 +17,6 @@ from tocsin.testing import collect_harnesses, run_channel_conformance
 
 AWAITING_HARNESS: dict[str, str] = {
     "console": "issue 5 (engine) adds the console channel's harness",
-    "gsm-sms": "issue 6 (GSM channels) adds its harness on the virtual modem",
-    "gsm-voice": "issue 6 (GSM channels) adds its harness on the virtual modem",
 }
 
 PM = load_plugins()

@@ -68,7 +68,7 @@ async def test_a_still_trying_report_changes_nothing_until_the_final_one():
             await channel.stop()
 
 
-async def test_cms_errors_are_permanent_or_temporary_with_their_meaning():
+async def test_cms_errors_fail_the_attempt_with_their_meaning():
     async with virtual_modems(1, scenarios=SCENARIOS, scale=SCALE) as (vm,):
         channel = build("gsm-sms", [vm.device])
         sink = RecordingSink()
@@ -78,8 +78,9 @@ async def test_cms_errors_are_permanent_or_temporary_with_their_meaning():
             assert isinstance(refused, PermanentFailure)
             assert refused.code == "21" and "short message transfer rejected" in refused.reason
             congested = await channel.send(outbound(5, "+33600020000", "x"))
-            assert isinstance(congested, TemporaryFailure)
+            assert isinstance(congested, PermanentFailure)  # once queued, a failure is final
             assert congested.code == "42" and "congestion" in congested.reason
+            assert "temporary" in congested.reason
             assert vm.messages == []
         finally:
             await channel.stop()
@@ -154,15 +155,17 @@ async def test_a_sim_pin_comes_from_the_configuration_and_a_missing_one_is_refus
             await channel.stop()
 
 
-async def test_a_modem_without_network_fails_over_then_reports_no_modem_in_time():
+async def test_a_modem_without_network_is_taken_out_and_then_sends_fail_temporarily():
     async with virtual_modems(1, scale=SCALE, network=False) as (vm,):
         channel = build("gsm-sms", [vm.device], queue_timeout="2s", max_errors=1)
         await channel.start(RecordingSink())
         try:
             result = await channel.send(outbound(10, "+33612345678", "x"))
-            assert isinstance(result, TemporaryFailure)
-            assert "no modem free in time" in result.reason
+            assert isinstance(result, PermanentFailure) and result.code == "no-modem"
+            assert "no modem free in time" in result.reason and "no network service" in result.reason
             assert channel.health().state.value == "down"
+            later = await channel.send(outbound(11, "+33612345678", "x"))
+            assert isinstance(later, TemporaryFailure) and "no modem in service" in later.reason
         finally:
             await channel.stop()
 
