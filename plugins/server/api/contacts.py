@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
+import anyio.to_thread
 from attrs import field, frozen
 from litestar import Request, Router, delete, get, post, put
 from litestar.datastructures import UploadFile
@@ -16,13 +15,12 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert, update
 
-from tocsin.contacts_import import import_contacts
 from tocsin.errors import NotFoundError, ValidationError
 from tocsin.model import AddressKind, Contact, ContactMeans, PostalAddress
 from tocsin.plugins.server.api.common import Limit, Offset, OperationStarted, Page, started
 from tocsin.plugins.server.auth import Authenticated
 from tocsin.plugins.server.context import Ctx
-from tocsin.plugins.server.operations import Progress
+from tocsin.plugins.server.importing import prepare_import
 from tocsin.plugins.server.rights import Right, need
 from tocsin.store.contacts import contact_row
 from tocsin.store.schema import contact_means, contacts
@@ -166,20 +164,6 @@ class ImportForm:
     sheet: str | None = None
 
 
-def _mapping(raw: str | None) -> dict[str, str] | None:
-    if not raw:
-        return None
-    try:
-        value: Any = json.loads(raw)
-    except ValueError:
-        raise ValidationError("mapping: not valid JSON") from None
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise ValidationError('mapping: expected a JSON object of strings, {"header": "field"}')
-    return value
-
-
 @post("/import", opt=need(Right.CONTACTS_WRITE), status_code=HTTP_202_ACCEPTED)
 async def import_file(
     ctx: Ctx,
@@ -188,35 +172,10 @@ async def import_file(
     data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> OperationStarted:
     """Import a file, all rows or none; returns an operation to follow."""
-    name = data.file.filename or ""
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
-        raise ValidationError(f"file: {name!r} is not a .csv or .xlsx file")
-    if data.unmapped not in ("attribute", "ignore", "error"):
-        raise ValidationError("unmapped: attribute, ignore or error")
-    mapping = _mapping(data.mapping)
-    region = (data.region or ctx.runtime.config.core.default_region).upper()
-    if data.group is not None:
-        ctx.store.groups.get(data.group)
     content = await data.file.read()
-    op = ctx.operations.create("contacts-import", principal.user_id)
-    folder = Path(ctx.runtime.config.core.data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{op.id}{suffix}"
-    path.write_bytes(content)
-
-    def work(progress: Progress) -> dict[str, Any]:
-        try:
-            result = import_contacts(
-                ctx.store, path, region=region, mapping=mapping, unmapped=data.unmapped,
-                group=data.group, sheet=data.sheet,
-                progress=lambda phase, done, total: progress(done, total, phase),
-            )
-        finally:
-            path.unlink(missing_ok=True)
-        return {"rows": result.rows, "created": result.created, "updated": result.updated,
-                "empty_rows": result.empty_rows, "group": result.group, "done": result.rows}
-
+    op, work = await anyio.to_thread.run_sync(lambda: prepare_import(
+        ctx, principal.user_id, data.file.filename or "", content, group=data.group,
+        region=data.region, mapping=data.mapping, unmapped=data.unmapped, sheet=data.sheet))
     ctx.operations.start(op, work)
     return started(op, request.scope.get("root_path", ""))
 

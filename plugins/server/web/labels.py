@@ -28,6 +28,10 @@ LABELS = (
     N_("voicemail"), N_("completed"), N_("confirmed"), N_("no answer"), N_("failed"),
     N_("accepted"), N_("received (delivered)"), N_("undelivered"), N_("opened"),
     N_("rebound (hard bounce)"), N_("marked as spam"), N_("rejected"), N_("not sent"),
+    # operations and their results
+    N_("contacts-import"), N_("alert-send"), N_("export"), N_("running"), N_("done"),
+    N_("reading"), N_("writing"), N_("rows"), N_("created"), N_("updated"), N_("empty_rows"),
+    N_("group"), N_("filename"), N_("size"),
     # periods of the communications log
     N_("today"), N_("this-week"), N_("last-week"), N_("this-month"), N_("last-month"),
     N_("last-7-days"), N_("last-14-days"), N_("last-30-days"), N_("custom"),

@@ -216,7 +216,7 @@ def channels_page(request: Req, ctx: Ctx) -> Response[str]:
 
 
 def routers() -> list[Any]:
-    from tocsin.plugins.server.web import admin, alert_pages, compose
+    from tocsin.plugins.server.web import admin, alert_pages, compose, import_pages
 
     return [
         Router("/", route_handlers=[login_page, login, logout, settings_page, save_settings,
@@ -225,5 +225,6 @@ def routers() -> list[Any]:
                                     channels_page], include_in_schema=False),
         *compose.routers(),
         *admin.routers(),
+        *import_pages.routers(),
         *alert_pages.routers(),
     ]

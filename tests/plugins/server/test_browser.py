@@ -233,3 +233,34 @@ def test_an_operator_sends_an_alert_watches_the_counts_move_recontacts_and_expor
     names = sorted(str(r[0]) for r in rows[1:])
     assert names == ["Anne", "Jean", "Luc", "Zoé"]
     context.close()
+
+
+def test_an_operator_imports_a_file_and_sees_every_bad_cell_then_a_good_import(
+    runtime: Runtime, live: LiveServer, browser: object, tmp_path: Path
+) -> None:
+    add_user(runtime, "operatrice", Role.OPERATOR)
+    runtime.store.groups.create("Nord")
+    bad = tmp_path / "habitants.csv"
+    bad.write_text("prénom;nom;portable\nAnne;Dupont;06 11 22 33 44\nLuc;Morel;pas un numéro\n")
+    good = tmp_path / "habitants-corrige.csv"
+    good.write_text("prénom;nom;portable\nAnne;Dupont;06 11 22 33 44\nLuc;Morel;06 55 66 77 88\n")
+    context = browser.new_context(locale="fr-FR",  # type: ignore[attr-defined]
+                                  viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, live.url, "operatrice")
+    page.click("nav >> text=Contacts")
+    page.click("text=Importer des contacts")
+    page.set_input_files("input[type=file]", str(bad))
+    page.click("button.primary")
+    page.wait_for_selector("table.errors", timeout=30_000)  # the page reloads when it ends
+    assert "portable" in page.inner_text("table.errors")
+    assert page.inner_text("table.errors tbody td") == "3"  # the row as a spreadsheet shows it
+    shot(page, "import-refused")
+    assert runtime.store.contacts.count() == 0
+    page.goto(f"{live.url}/contacts/import")
+    page.set_input_files("input[type=file]", str(good))
+    page.select_option("select[name=group]", "Nord")
+    page.click("button.primary")
+    page.wait_for_selector("dl.result", timeout=30_000)
+    assert runtime.store.groups.list()[0][1] == 2
+    context.close()
