@@ -66,3 +66,12 @@ def replace(engine: Engine, campaign_id: int, campaign: Campaign) -> Campaign:
             referent_user_id=campaign.referent_user_id)).rowcount:
             raise NotFoundError(f"no campaign with id {campaign_id}")
     return get(engine, campaign_id)
+
+
+def names(engine: Engine, *, active_only: bool = False) -> dict[int, str]:
+    """Campaign names by id (for lists and forms)."""
+    query = select(campaigns.c.id, campaigns.c.name).order_by(campaigns.c.name)
+    if active_only:
+        query = query.where(campaigns.c.active.is_(True))
+    with engine.connect() as conn:
+        return {r.id: r.name for r in conn.execute(query)}

@@ -63,8 +63,11 @@ def communications(
 ) -> Response[str]:
     """Every communication, regular or in a campaign, most recently modified first."""
     limit = ctx.settings.page_size
+    from tocsin.plugins.server import campaigns
+
     alerts = ctx.store.alerts.page(limit=limit + 1, offset=offset)
     return render(request, "alerts.html", alerts=alerts[:limit], has_more=len(alerts) > limit,
+                  campaigns=campaigns.names(ctx.store.engine),
                   offset=offset, limit=limit, query=query_builder(request),
                   when=when_formatter(ctx))
 
@@ -108,7 +111,10 @@ async def alert_page(
         citizens = report_named(ctx, "citizens").run(
             ctx.runtime, alert_id=alert_id, outcome=outcome or None, means=means or None,
             search=search, limit=limit, offset=offset)
+        from tocsin.plugins.server import campaigns
+
         return {"alert": alert, "counts": counts, "citizens": citizens,
+                "campaign": campaigns.names(ctx.store.engine).get(alert.campaign_id or 0, ""),
                 "pie": _pie(ctx, counts, language),
                 "may_modify": may_on_campaign(ctx.store.engine, principal.user, alert.campaign_id,
                                               "modify"),

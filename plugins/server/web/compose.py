@@ -56,14 +56,21 @@ def alert_from_form(form: Any, user_id: int) -> tuple[Alert, Audience]:
         raise ValidationError("groups: choose at least one group")
     category = Category(str(form.get("category", "")).strip() or "general",
                         requires_confirmation=form.get("requires_confirmation") == "on")
+    campaign = str(form.get("campaign_id", "") or "")
+    if campaign and not campaign.isdigit():
+        raise ValidationError(f"campaign: {campaign!r} is not a campaign")
     alert = Alert(title, tuple(messages), category=category,
+                  campaign_id=int(campaign) if campaign else None,
                   reminder_offsets=_offsets(str(form.get("reminders", ""))), created_by=user_id)
     return alert, Audience(groups=groups)
 
 
 def _page(request: Req, ctx: ServerContext, error: str = "", form: Any = None) -> Response[str]:
+    from tocsin.plugins.server import campaigns
+
     groups = ctx.store.groups.list()
     return render(request, "compose.html", groups=groups, error=error, form=form or {},
+                  campaigns=campaigns.names(ctx.store.engine, active_only=True),
                   status_code=400 if error else 200)
 
 
@@ -84,6 +91,10 @@ async def send(
         if engine is None:
             raise ValidationError("the engine does not run in this server process")
         alert, audience = alert_from_form(form, principal.user_id)
+        if alert.campaign_id is not None:
+            from tocsin.plugins.server import campaigns
+
+            campaigns.get(ctx.store.engine, alert.campaign_id)
         if not may_on_campaign(ctx.store.engine, principal.user, alert.campaign_id, "modify"):
             raise ValidationError("you may not modify this campaign")
         sent = await engine.send(alert, audience, by=principal.user_id)

@@ -122,3 +122,31 @@ def test_a_verification_is_resent_to_an_unverified_number_through_the_engines_ch
                         headers={"accept": "text/html", "accept-language": "en"})
         assert back.status_code == 303
         assert "Verification%20sent" in back.headers["location"]
+
+
+def test_an_alert_sent_from_the_dashboard_in_a_campaign_needs_the_campaigns_modify_right(
+    sending: tuple[Runtime, LiveServer, Simulator],
+) -> None:
+    from tocsin.model import Campaign
+    from tocsin.plugins.server import accounts, campaigns
+
+    runtime, live, _ = sending
+    operator = add_user(runtime, "op", Role.OPERATOR)
+    campaign = campaigns.create(runtime.store.engine, Campaign("Crues 2026"), runtime.clock.now())
+    form = {"title": "Crue de la Loire", "use_sms": "on", "sms_text": "Crue, {{ first_name }}.",
+            "groups": "Centre", "reminders": "", "campaign_id": str(campaign.id)}
+    h = {"authorization": f"Bearer {token_for(runtime, operator)}", "accept": "text/html",
+         "accept-language": "en"}
+    with httpx.Client(base_url=live.url, headers=h, timeout=10) as web:
+        refused = web.post("/alerts/new", data=form, follow_redirects=False)
+        assert refused.status_code == 400
+        assert "you may not modify this campaign" in refused.text
+        assert runtime.store.alerts.page() == []
+        accounts.set_campaign_rights(runtime.store.engine, int(operator.id or 0),
+                                     [accounts.CampaignRight(int(campaign.id or 0), True, False)])
+        sent = web.post("/alerts/new", data=form, follow_redirects=False)
+        assert sent.status_code == 303, sent.text
+        (alert,) = runtime.store.alerts.page()
+        assert alert.campaign_id == campaign.id
+        assert sent.headers["location"] == f"/alerts/{alert.id}"
+        assert "Crues 2026" in web.get("/").text
