@@ -76,6 +76,7 @@ class _Member:
         self.modem: Modem | None = None
         self.state = MemberState.OUT
         self.next_at = 0.0
+        self.started_at = 0.0
         self.errors = 0
         self.jobs = 0
         self.reason = "not opened yet"
@@ -237,6 +238,7 @@ class ModemPool:
             member = next((m for m in free if waiter.prefer and m.operator == waiter.prefer), None)
             member = member or min(free, key=lambda m: (m.next_at, m.jobs))
             member.state = MemberState.BUSY
+            member.started_at = now
             waiter.future.set_result(member)
         if self._waiters:
             later = [m.next_at for m in self._members if m.state is MemberState.READY]
@@ -265,7 +267,9 @@ class ModemPool:
     def _release(self, member: _Member) -> None:
         if member.state is MemberState.BUSY:
             member.state = MemberState.READY
-        member.next_at = asyncio.get_running_loop().time() + self.settings.interval
+        # the rate counts from the start of the job: a 3 s send at 6 a minute leaves 7 s
+        now = asyncio.get_running_loop().time()
+        member.next_at = max(now, member.started_at + self.settings.interval)
         self._dispatch()
 
     def _why_none(self) -> str:

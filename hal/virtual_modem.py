@@ -117,6 +117,10 @@ class VirtualModem:
         self.calls: list[VirtualCall] = []
         self.inbox: dict[int, str] = {}
         self.plugged = False
+        self.unplugged_at: float | None = None
+        """Loop time of the last unplug (for benchmarks)."""
+        self.cut_off = ""
+        """Recipient of the SMS the last mid-send unplug cut off."""
         self._master: int | None = None
         self._slave: int | None = None
         self._buffer = bytearray()
@@ -168,6 +172,7 @@ class VirtualModem:
             return
         self.plugged = False
         loop = asyncio.get_running_loop()
+        self.unplugged_at = loop.time()
         if self._master is not None:
             loop.remove_reader(self._master)
         for task in [*self._tasks, *([self._worker] if self._worker else [])]:
@@ -387,6 +392,7 @@ class VirtualModem:
         self.submits += 1
         if scenario.unplug or self.submits == self.unplug_after:
             self.unplug_after = None
+            self.cut_off = submit.recipient
             await self.pause(self.timing.submit / 2)
             self.unplug()
             raise _Unplugged
