@@ -22,6 +22,11 @@ from tocsin.clock import Clock
 from tocsin.errors import NotFoundError, TocsinError
 from tocsin.store.schema import operations
 
+HEARTBEAT_SECONDS = 10.0
+"""How often a running operation proves its process is alive (``updated_at``)."""
+STALE_SECONDS = 120.0
+"""A running operation silent for longer lost its process: it is reported failed."""
+
 Progress = Callable[[int, int | None, str], None]
 """``progress(done, total, message)``, called by the work as it goes."""
 
@@ -90,11 +95,24 @@ class Operations:
         return self.get(op_id)
 
     def get(self, op_id: str) -> Operation:
+        """The operation; one whose process stopped while running it is marked failed."""
         with self.engine.connect() as conn:
             row = conn.execute(select(operations).where(operations.c.id == op_id)).one_or_none()
         if row is None:
             raise NotFoundError(f"no operation with id {op_id!r}")
-        return _to_op(row)
+        op = _to_op(row)
+        silent = (self.clock.now() - op.updated_at).total_seconds()
+        if op.state == OperationState.RUNNING and silent > STALE_SECONDS:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(operations)
+                    .where(operations.c.id == op_id, operations.c.state == OperationState.RUNNING,
+                           operations.c.updated_at == op.updated_at)
+                    .values(state=OperationState.FAILED,
+                            error="interrupted: the process running it stopped")
+                )
+            return self.get(op_id)
+        return op
 
     def _write(self, op_id: str, **values: Any) -> None:
         with self.engine.begin() as conn:
@@ -129,9 +147,27 @@ class Operations:
                 values["done"] = done
             self._write(op.id, **values)
 
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(run))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(op, asyncio.get_running_loop().create_task(asyncio.to_thread(run)))
+
+    def _track(self, op: Operation, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` alive and beat ``op``'s heart while it runs."""
+
+        async def heartbeat() -> None:
+            while not task.done():
+                await asyncio.wait({task}, timeout=HEARTBEAT_SECONDS)
+                if not task.done():
+                    await asyncio.to_thread(self._beat, op.id)
+
+        beat = asyncio.get_running_loop().create_task(heartbeat())
+        for t in (task, beat):
+            self._tasks.add(t)
+            t.add_done_callback(self._tasks.discard)
+
+    def _beat(self, op_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(operations).where(operations.c.id == op_id,
+                                                  operations.c.state == OperationState.RUNNING)
+                         .values(updated_at=self.clock.now()))
 
     def start_async(self, op: Operation, work: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         """Run the coroutine ``work()`` on this loop (engine calls); its result is the result."""
@@ -149,9 +185,7 @@ class Operations:
                 raise
             await asyncio.to_thread(self._write, op.id, state=OperationState.DONE, result=result)
 
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(op, asyncio.get_running_loop().create_task(run()))
 
     async def wait_all(self) -> None:
         """Wait for this process's running operations (shutdown and tests)."""

@@ -168,3 +168,21 @@ def test_an_import_of_an_unsupported_file_is_refused_at_once(
                          files={"file": ("people.pdf", b"%PDF", "application/pdf")})
     assert answer.status_code == 400
     assert "people.pdf" in answer.json()["detail"]
+
+
+def test_an_operation_whose_process_stopped_is_reported_failed(
+    client: TestClient[Litestar], runtime: Runtime, api: Headers
+) -> None:
+    from tocsin.clock import FakeClock
+    from tocsin.plugins.server.operations import STALE_SECONDS, Operations
+
+    clock = runtime.clock
+    assert isinstance(clock, FakeClock)
+    users = client.get("/api/me", headers=api(Role.OPERATOR)).json()
+    orphan = Operations(runtime.store.engine, clock).create("contacts-import", users["user"]["id"])
+    url = f"/api/operations/{orphan.id}"
+    assert client.get(url, headers=api(Role.OPERATOR)).json()["state"] == "running"
+    clock.advance(seconds=STALE_SECONDS + 1)
+    op = client.get(url, headers=api(Role.OPERATOR)).json()
+    assert op["state"] == "failed"
+    assert op["error"].startswith("interrupted")
