@@ -130,6 +130,7 @@ class Engine:
         self._started_channels: list[Channel] = []
         self.running = False
         self.background = False
+        self.dispatching = False
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -179,6 +180,7 @@ class Engine:
             raise
         self.running = True
         self.background = background
+        self.dispatching = dispatch
         if background:
             await self.applier.start()
             if dispatch:
@@ -226,14 +228,15 @@ class Engine:
     async def tick(self, *, max_rounds: int = 1000) -> TickReport:
         """Run everything due at the clock's *now*: timers (fan-out, reminders,
         escalation, recontact), hand-overs (as rates allow), status batches, inbound
-        messages and the alerts' state checks — until nothing more is due."""
+        messages and the alerts' state checks — until nothing more is due. A process
+        started without ``dispatch`` only applies statuses and checks alerts."""
         totals = {"timers": 0, "handed_over": 0, "events": 0, "changes": 0}
         rounds = 0
         for rounds in range(1, max_rounds + 1):  # noqa: B007
             for _ in range(5):  # let tasks woken by the clock (channel callbacks) run
                 await asyncio.sleep(0)
-            ran = await self._run_due_timers()
-            handed = await self.dispatcher.drain()
+            ran = await self._run_due_timers() if self.dispatching else 0
+            handed = await self.dispatcher.drain() if self.dispatching else 0
             applied = await self.applier.flush()
             checked = await self._run_checks()
             totals["timers"] += ran

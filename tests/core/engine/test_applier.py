@@ -22,8 +22,9 @@ def _setup(runtime: Runtime, means: str = "sms") -> tuple[int, list[int]]:
     alert = store.alerts.insert(Alert("T", [Message(means, text="x", subject="s")]))
     ids = store.attempts.insert_many(
         [
-            Attempt(alert.id, contact_ids[0], means, "+33600000001", "", channel="gw",
-                    provider_ref=f"ref-{i}")
+            Attempt(
+                alert.id, contact_ids[0], means, "+33600000001", "", channel="gw", provider_ref=f"ref-{i}"
+            )
             for i in range(3)
         ]
     )
@@ -80,9 +81,7 @@ async def test_a_callback_arriving_before_its_reference_is_stored_is_applied_lat
     await applier.stop()
 
 
-async def test_stop_by_sms_opts_the_contact_out_and_later_alerts_skip_it(
-    make_app: Any, helpers: Any
-) -> None:
+async def test_stop_by_sms_opts_the_contact_out_and_later_alerts_skip_it(make_app: Any, helpers: Any) -> None:
     app = await make_app(channels={"text": helpers.console("sms")})
     ids = helpers.add_group(app, "town", [helpers.person(1), helpers.person(2)])
     app.runtime.sink.inbound(InboundMessage("sms", "+33600000001", " stop ", AT, channel="text"))
@@ -113,3 +112,29 @@ async def test_the_sync_facade_sends_and_counts(config: Any, helpers: Any) -> No
             assert app.status(alert.id).statuses == {"sms": {"received": 1}}
 
     await asyncio.to_thread(run)
+
+
+async def test_a_process_that_does_not_dispatch_applies_statuses_but_leaves_channels_alone(
+    config: Any, clock: Any, helpers: Any
+) -> None:
+    from tocsin.app import Tocsin
+
+    sender = Tocsin(config, clock=clock, background=False)
+    receiver = Tocsin(config, clock=clock, background=False, dispatch=False)
+    await sender.start()
+    await receiver.start()
+    try:
+        helpers.add_group(sender, "town", [helpers.person(1)])
+        alert = await receiver.send(
+            Alert("T", [Message("sms", text="x")], reminder_offsets=()), groups=["town"]
+        )
+        assert (await receiver.run_due()).handed_over == 0  # nothing sent from the receiving process
+        await sender.engine._run_due_timers()
+        [attempt] = sender.store.attempts.for_alert(alert.id)
+        receiver.runtime.sink.report(StatusEvent("accepted", AT, attempt_id=attempt.id))
+        await receiver.run_due()
+        assert receiver.store.attempts.get(attempt.id).status == "accepted"
+        assert all(getattr(c, "_sink", None) is None for c in receiver.engine.channels.values())
+    finally:
+        await receiver.stop()
+        await sender.stop()
