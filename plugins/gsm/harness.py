@@ -69,7 +69,9 @@ async def _run(channel_type: str) -> AsyncIterator[ChannelUnderTest]:
         settings = ChannelSettings(NAME, channel_type, options)
         if sms:
             channel: Any = build_sms_channel(settings)
-            scenarios = [Scenario(n, outcomes, spec) for n, (spec, outcomes) in SMS.items()]
+            # (attrs converters confuse mypy's view of Scenario and ChannelUnderTest)
+            scenarios = [Scenario(n, outcomes, spec)  # type: ignore[arg-type]
+                         for n, (spec, outcomes) in SMS.items()]
 
             async def settle() -> None:
                 for vm in vms:
@@ -88,11 +90,11 @@ async def _run(channel_type: str) -> AsyncIterator[ChannelUnderTest]:
                             await vm.start()
                     await _until(lambda: channel.health().state.value == "ok")
 
-            yield ChannelUnderTest(channel, scenarios, settle=settle, outage=outage,
+            yield ChannelUnderTest(channel, scenarios, settle=settle, outage=outage,  # type: ignore[arg-type]
                                    message=RenderedMessage(text=SMS_TEXT))
         else:
             channel = build_voice_channel(settings)
-            scenarios = [Scenario(n, outcomes, spec, confirm)
+            scenarios = [Scenario(n, outcomes, spec, confirm)  # type: ignore[arg-type]
                          for n, (spec, outcomes, confirm) in CALLS.items()]
 
             async def calls_ended() -> None:
@@ -100,7 +102,7 @@ async def _run(channel_type: str) -> AsyncIterator[ChannelUnderTest]:
                 for _ in range(5):
                     await asyncio.sleep(0)
 
-            yield ChannelUnderTest(channel, scenarios, settle=calls_ended,
+            yield ChannelUnderTest(channel, scenarios, settle=calls_ended,  # type: ignore[arg-type]
                                    message=RenderedMessage(text="Tocsin conformance call.", repeat=2))
 
 

@@ -3,11 +3,14 @@ commands, registered through the ``tocsin`` entry points like any third-party pl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
 from tocsin.channel import Channel, ChannelSettings, ChannelType
+from tocsin.config import Config
+from tocsin.errors import ConfigError
 from tocsin.hookspecs import hookimpl
 
 
@@ -38,6 +41,26 @@ GSM_VOICE = ChannelType(
     description="Voice calls through GSM modems: text-to-speech, press-1 confirmation "
     "(DTMF), pooled with failover.",
 )
+
+
+def shared_ports(channels: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Ports named by more than one GSM channel (two sessions on one port garble both)."""
+    owners: dict[str, list[str]] = {}
+    for name, section in channels.items():
+        if section.get("type") not in (GSM_SMS.name, GSM_VOICE.name):
+            continue
+        devices = section.get("devices") or []
+        for device in [devices] if isinstance(devices, str) else devices:
+            owners.setdefault(str(device).strip(), []).append(name)
+    return [f"{device} (channels {', '.join(names)})" for device, names in owners.items()
+            if len(names) > 1]
+
+
+@hookimpl
+def tocsin_configure(config: Config) -> None:
+    """Refuse a serial port shared by two GSM channels."""
+    if shared := shared_ports(config.channels):
+        raise ConfigError("channels: a modem port can serve one GSM channel only: " + "; ".join(shared))
 
 
 @hookimpl

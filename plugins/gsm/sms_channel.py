@@ -161,7 +161,8 @@ class GsmSmsChannel:
             return PermanentFailure(str(exc))
         self._last_attempt[number] = attempt.id
         refs = ".".join(str(r) for r in sent.references)
-        return Accepted(provider_ref=f"{sent.device}#{refs}", status="sent")
+        # message references wrap at 256 per modem: the attempt id keeps the ref unique
+        return Accepted(provider_ref=f"{sent.device}#{refs}/{attempt.id}", status="sent")
 
     # -- what comes back ------------------------------------------------------------------
 

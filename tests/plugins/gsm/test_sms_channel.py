@@ -31,7 +31,7 @@ async def test_a_delivered_sms_goes_through_queued_sending_sent_received():
         try:
             result = await channel.send(outbound(1, "+33612345678", "Alerte crue: évacuez"))
             assert isinstance(result, Accepted) and result.status == "sent"
-            assert result.provider_ref == f"{vm.device}#0"
+            assert result.provider_ref == f"{vm.device}#0/1"
             await sink.wait_terminal([1], TERMINAL)
             assert sink.statuses(1) == ["queued", "sending", "received"]
             assert SMS.is_legal_sequence(["queued", "sending", "sent", "received"])
@@ -95,7 +95,7 @@ async def test_a_multipart_unicode_message_is_received_only_when_every_part_is()
         try:
             result = await channel.send(outbound(6, "+33612345678", text))
             assert isinstance(result, Accepted)
-            assert result.provider_ref is not None and result.provider_ref.endswith("#0.1.2.3")
+            assert result.provider_ref is not None and result.provider_ref.endswith("#0.1.2.3/6")
             await sink.wait_terminal([6], TERMINAL)
             assert sink.statuses(6).count("received") == 1
             assert vm.messages[0].text == text and len(vm.messages[0].references) == 4
@@ -258,3 +258,17 @@ async def test_a_channel_that_wants_delivery_reports_refuses_a_modem_without_the
         quiet = build("gsm-sms", [vm.device], profile="huawei", status_reports=False)
         await quiet.start(RecordingSink())
         await quiet.stop()
+
+
+def test_a_port_shared_by_two_gsm_channels_is_refused_by_the_configuration():
+    from tocsin.config import build_config
+    from tocsin.plugins.gsm.plugin import tocsin_configure
+
+    config = build_config({"channels": {
+        "sms": {"type": "gsm-sms", "devices": ["/dev/tocsin/a", "/dev/tocsin/b"]},
+        "calls": {"type": "gsm-voice", "devices": ["/dev/tocsin/b"]},
+        "mail": {"type": "smtp", "host": "localhost"},
+    }})
+    with pytest.raises(ConfigError, match="/dev/tocsin/b.*sms, calls"):
+        tocsin_configure(config)
+    tocsin_configure(build_config({"channels": {"sms": {"type": "gsm-sms", "devices": ["/dev/a"]}}}))
