@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -50,6 +50,20 @@ STATIC = Path(__file__).parent / "static"
 
 def _flatten(results: Iterable[Sequence[Any] | None]) -> list[Any]:
     return [route for result in results for route in (result or ())]
+
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+async def security_headers(response: Response[Any]) -> Response[Any]:
+    """No framing (the recontact button must not be clickjacked), no MIME sniffing."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def core_routes() -> list[Any]:
@@ -117,6 +131,7 @@ def create_app(
     return Litestar(
         route_handlers=[*core_routes(), *plugin_routes],
         guards=[guard],
+        after_request=security_headers,
         dependencies={
             "ctx": Provide(provide_context),
             "principal": Provide(provide_principal),

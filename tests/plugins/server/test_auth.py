@@ -158,3 +158,9 @@ def test_the_last_administrator_cannot_be_demoted(
                           headers=api(Role.ADMINISTRATOR))  # type: ignore[operator]
     assert answer.status_code == 400
     assert "last active administrator" in answer.json()["detail"]
+
+
+def test_pages_may_not_be_framed_or_sniffed(client: TestClient[Litestar]) -> None:
+    page = client.get("/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
