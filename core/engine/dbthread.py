@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 URGENT = 0
-"""Claims for dispatch and status batches."""
+"""Claims for dispatch, status batches, cancels."""
 NORMAL = 1
-"""Timer work: fan-out, reminder, escalation and recontact pages."""
-LOW = 2
-"""Reads for status displays and alert checks."""
+"""Everything else, first come first served: timer pages (a long fan-out submits its
+pages one at a time, so an operator's request waits for one page at most), reads,
+alert checks."""
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

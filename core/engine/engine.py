@@ -28,7 +28,7 @@ from tocsin.engine.applier import Applied, StatusApplier
 from tocsin.engine.channels import build_channels, routing
 from tocsin.engine.checks import check_alert, check_audience
 from tocsin.engine.closing import close_pending
-from tocsin.engine.dbthread import LOW, NORMAL, URGENT, DbThreads
+from tocsin.engine.dbthread import NORMAL, URGENT, DbThreads
 from tocsin.engine.dispatch import ChannelPool, LocalDispatcher
 from tocsin.engine.handover import Preparer
 from tocsin.engine.settings import EngineSettings, engine_settings
@@ -134,7 +134,7 @@ class Engine:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    async def db(self, fn: Callable[[], T], priority: int = LOW) -> T:
+    async def db(self, fn: Callable[[], T], priority: int = NORMAL) -> T:
         """Run ``fn`` (store work) in the engine's database thread."""
         return await self.threads.run(fn, priority)
 
@@ -502,7 +502,7 @@ class Engine:
                 changes = close_pending(conn, alert_id, "cancelled", now, self.machines)
                 return self.store.alerts.get(alert_id, conn), changes
 
-        alert, changes = await self.db(write)
+        alert, changes = await self.db(write, URGENT)  # never behind a long fan-out
         self.cancelled.add(alert_id)
         self._fire_changes(changes)
         self._hook("tocsin_alert_finished", alert=alert)
