@@ -164,3 +164,4 @@ def test_pages_may_not_be_framed_or_sniffed(client: TestClient[Litestar]) -> Non
     page = client.get("/login")
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'self'" in page.headers["content-security-policy"]

@@ -77,6 +77,14 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def until(check: object, what: str, timeout: float = 30) -> None:
+    """Poll ``check()`` from Python (the pages' CSP forbids Playwright's eval-based waits)."""
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
 def shot(page: object, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
@@ -110,7 +118,8 @@ def test_an_operator_reads_an_alerts_statistics_and_downloads_the_excel_file(
     page.click(f"text={seeded.alert.title}")
     page.wait_for_selector("#pie")
     # the SVG pie drew (live.js may reload it as counts arrive: wait for a drawn one)
-    page.wait_for_function("(p => p.complete && p.naturalWidth > 0)(document.getElementById('pie'))")
+    until(lambda: page.locator("#pie").evaluate("p => p.complete && p.naturalWidth > 0"),
+          "the pie to be drawn")
     shown = {k: int(page.inner_text(f".cards [data-count={k}]"))
              for k in ("contacted", "in_progress", "not_contacted")}
     assert sum(shown.values()) == 120
@@ -199,6 +208,9 @@ def test_an_operator_sends_an_alert_watches_the_counts_move_recontacts_and_expor
                                   viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text else None)
     sign_in(page, live.url, "operatrice")
     page.click("text=Nouvelle alerte")
     page.fill("input[name=title]", "Alerte crue")
@@ -212,11 +224,9 @@ def test_an_operator_sends_an_alert_watches_the_counts_move_recontacts_and_expor
     assert "Alerte crue" in page.inner_text("h1")
     first = int(page.inner_text("[data-count=contacted]"))
     assert first < 2  # the provider has not delivered yet
-    page.wait_for_function(  # the page is not reloaded: server-sent events move the counts
-        "document.querySelector('[data-count=contacted]').textContent === '2'", timeout=30_000)
-    page.wait_for_function(
-        "document.querySelector('[data-count=not_contacted]').textContent === '2'",
-        timeout=30_000)
+    # the page is not reloaded: server-sent events move the counts
+    until(lambda: page.inner_text("[data-count=contacted]") == "2", "two contacted")
+    until(lambda: page.inner_text("[data-count=not_contacted]") == "2", "two not contacted")
     # once the reminders are done the page shows the recontact, which asks for confirmation
     page.wait_for_selector("form.recontact", timeout=30_000)
     shot(page, "alert-sending")
@@ -232,6 +242,7 @@ def test_an_operator_sends_an_alert_watches_the_counts_move_recontacts_and_expor
     assert len(rows) == 1 + 4
     names = sorted(str(r[0]) for r in rows[1:])
     assert names == ["Anne", "Jean", "Luc", "Zoé"]
+    assert violations == []  # every script ran under the strict content security policy
     context.close()
 
 
