@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -99,3 +100,41 @@ def test_roles_carry_the_rights_the_documentation_gives(role: Role) -> None:
     assert Right.AUTHENTICATED in rights
     assert (Right.USERS_ADMIN in rights) == (role == Role.ADMINISTRATOR)
     assert (Right.ALERTS_SEND in rights) == (role != Role.AGENT)
+
+
+def test_the_plugins_webhook_routes_are_enumerated_and_declare_their_rights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a channel of each webhook-serving type configured, their routes join the app
+    and every one of them declares a right (public: they check signatures themselves)."""
+    import tomllib
+
+    from tocsin.config import build_config
+    from tocsin.plugins.server.app import create_app
+    from tocsin.runtime import Runtime
+
+    monkeypatch.setenv("TOCSIN_KANNEL_DLR_SECRET", "kannel-dlr-secret-0123456789")
+    monkeypatch.setenv("TOCSIN_KANNEL_PASSWORD", "kannel-password")
+    root = Path(__file__).resolve().parents[3]
+    kannel = tomllib.loads((root / "contrib" / "gateways" / "kannel.toml").read_text())
+    runtime = Runtime.open(build_config({
+        "tocsin": {"data_dir": str(tmp_path), "base_url": "http://127.0.0.1:8000"},
+        "server": {"secret_key": "test-secret-key-0123456789"},
+        "channels": {
+            **kannel["channels"],
+            "sms": {"type": "twilio-sms", "account_sid": "AC" + "0" * 31 + "1",
+                    "auth_token": "token", "from": "+33100000001"},
+            "mail": {"type": "smtp", "from_address": "mairie@example.org",
+                     "servers": [{"host": "127.0.0.1", "port": 2525}],
+                     "tracking_pixel": True, "token_secret": "tracking-secret-0123456789"},
+        },
+    }))
+    try:
+        routes = list(http_routes(create_app(runtime)))
+    finally:
+        runtime.close()
+    paths = {p for _, p, _ in routes}
+    for prefix in ("/webhooks/twilio/", "/webhooks/http-sms/", "/email/open/"):
+        assert any(p.startswith(prefix) for p in paths), prefix
+    undeclared = [(m, p) for m, p, right in routes if right is None and not p.startswith("/static")]
+    assert undeclared == []
