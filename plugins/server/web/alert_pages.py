@@ -189,6 +189,23 @@ async def recontact(
                     headers={"location": f"{root}/alerts/{alert_id}?message={quote(message)}"})
 
 
+@post("/alerts/{alert_id:int}/cancel", opt=need(Right.ALERTS_SEND), include_in_schema=False)
+async def cancel(request: Req, ctx: Ctx, principal: Authenticated,
+                 alert_id: FromPath[int]) -> Response[str]:
+    """Cancel an alert being sent: waiting attempts are cancelled, those in flight finish."""
+    from urllib.parse import quote
+
+    await _check_modify(ctx, principal, alert_id)
+    engine = engine_of(ctx)
+    if engine is None:
+        raise ValidationError("the engine does not run in this server process")
+    await engine.cancel(alert_id)
+    message = translations(request_language(request)).gettext("The alert was cancelled.")
+    root = request.scope.get("root_path", "")
+    return Response("", status_code=HTTP_303_SEE_OTHER,
+                    headers={"location": f"{root}/alerts/{alert_id}?message={quote(message)}"})
+
+
 async def _check_modify(ctx: ServerContext, principal: Principal, alert_id: int) -> None:
     def check() -> None:
         alert = ctx.store.alerts.get(alert_id)
@@ -231,4 +248,4 @@ async def log_page(
 
 def routers() -> list[Any]:
     return [Router("/", route_handlers=[communications, alert_page, alert_pie, alert_live,
-                                        recontact, log_page], include_in_schema=False)]
+                                        recontact, cancel, log_page], include_in_schema=False)]

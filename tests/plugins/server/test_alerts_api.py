@@ -150,3 +150,24 @@ def test_an_alert_sent_from_the_dashboard_in_a_campaign_needs_the_campaigns_modi
         assert alert.campaign_id == campaign.id
         assert sent.headers["location"] == f"/alerts/{alert.id}"
         assert "Crues 2026" in web.get("/").text
+
+
+def test_an_alert_is_cancelled_from_its_page(
+    sending: tuple[Runtime, LiveServer, Simulator],
+) -> None:
+    runtime, live, _ = sending
+    operator = add_user(runtime, "op", Role.OPERATOR)
+    h = {"authorization": f"Bearer {token_for(runtime, operator)}", "accept": "text/html",
+         "accept-language": "en"}
+    with httpx.Client(base_url=live.url, headers=h, timeout=10) as web:
+        sent = web.post("/alerts/new", follow_redirects=False, data={
+            "title": "Exercice", "use_sms": "on", "sms_text": "Exercice.", "groups": "Centre"})
+        assert sent.status_code == 303, sent.text
+        page = web.get(sent.headers["location"])
+        assert "Cancel the alert" in page.text
+        cancelled = web.post(sent.headers["location"] + "/cancel", follow_redirects=False)
+        assert cancelled.status_code == 303
+        assert "cancelled" in cancelled.headers["location"]
+        (alert,) = runtime.store.alerts.page()
+        assert alert.state == "cancelled"
+        assert "Cancel the alert" not in web.get(sent.headers["location"]).text
