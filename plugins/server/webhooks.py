@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -33,6 +34,8 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 from tocsin.clock import Clock
 from tocsin.errors import NotFoundError, ValidationError
 from tocsin.store.schema import webhook_deliveries, webhooks
+
+log = logging.getLogger("tocsin.server.webhooks")
 
 EVENTS = ("attempt.status", "alert.sent", "alert.finished", "ping")
 BATCH = 500
@@ -250,8 +253,11 @@ class Webhooks:
             values.update(state="delivered", delivered_at=now, next_at=None)
         elif tries >= max_tries:
             values.update(state="failed", next_at=None)
+            log.error("webhook delivery %d given up after %d tries: %s", delivery_id, tries, error)
         else:
             values.update(next_at=now + backoff(tries))
+            log.warning("webhook delivery %d failed (try %d), retried in %s: %s", delivery_id,
+                        tries, backoff(tries), error)
         with self.engine.begin() as conn:
             conn.execute(update(webhook_deliveries)
                          .where(webhook_deliveries.c.id == delivery_id).values(values))
