@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 
 from attrs import frozen
@@ -93,21 +94,28 @@ class Preparer:
         self.store = store
         self._alerts: dict[int, tuple[Alert, Mapping[str, CompiledMessage]]] = {}
         self._contacts: dict[int, Contact] = {}
+        self._lock = threading.Lock()  # several database threads prepare at once on PostgreSQL
 
     def _contacts_for(self, ids: Sequence[int]) -> dict[int, Contact]:
         cache = self._contacts
-        missing = [i for i in ids if i not in cache]
+        with self._lock:
+            found = {i: cache[i] for i in ids if i in cache}
+        missing = [i for i in ids if i not in found]
         if missing:
-            cache.update(_light_contacts(self.store, missing))
-            while len(cache) > self.CACHE:
-                cache.pop(next(iter(cache)))
-        return {i: cache[i] for i in ids if i in cache}
+            loaded = _light_contacts(self.store, missing)
+            found.update(loaded)
+            with self._lock:
+                cache.update(loaded)
+                while len(cache) > self.CACHE:
+                    cache.pop(next(iter(cache)))
+        return found
 
     def alert(self, alert_id: int) -> tuple[Alert, Mapping[str, CompiledMessage]]:
-        if alert_id not in self._alerts:
+        found = self._alerts.get(alert_id)
+        if found is None:
             alert = self.store.alerts.get(alert_id)
-            self._alerts[alert_id] = (alert, compile_alert(alert))
-        return self._alerts[alert_id]
+            found = self._alerts[alert_id] = (alert, compile_alert(alert))
+        return found
 
     def prepare(self, claimed: Sequence[Attempt]) -> list[Prepared]:
         """What to hand over for each claimed attempt (in the database thread)."""
