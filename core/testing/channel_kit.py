@@ -27,13 +27,14 @@ A failure shows the offending attempt's whole story, and hypothesis prints the s
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from hypothesis.stateful import run_state_machine_as_test as _run_machine
 
 from tocsin.channel import (
@@ -61,6 +62,23 @@ MAX_TRIES = 3
 """Hand-overs after temporary failures before the kit, like the engine, gives up."""
 SEND_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 60.0
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _step(function: F) -> F:
+    """Marks the machine clean once a rule or an invariant has run to the end, so that
+    teardown knows whether the example failed already."""
+
+    @functools.wraps(function)
+    def step(self: ChannelConformance, *args: Any, **kwargs: Any) -> Any:
+        self._clean = False
+        result = function(self, *args, **kwargs)
+        self._clean = True
+        return result
+
+    return step  # type: ignore[return-value]
 
 
 class RecordingSink:
@@ -110,8 +128,9 @@ class ChannelConformance(RuleBasedStateMachine):
             self._entered = True
             self._prepare()
         except BaseException:
-            self.teardown()  # hypothesis calls teardown only once __init__ has returned
+            self._close()  # hypothesis calls teardown only once __init__ has returned
             raise
+        self._clean = True
 
     def _prepare(self) -> None:
         channel = self.cut.channel
@@ -156,6 +175,15 @@ class ChannelConformance(RuleBasedStateMachine):
         return result
 
     def teardown(self) -> None:
+        try:
+            # Every example ends with the provider settled, so the check that every send
+            # ends as its scenario says runs in each (unless a step has failed already).
+            if getattr(self, "_clean", False) and self.ledger.tracks:
+                self.settle()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         try:
             if getattr(self, "_started", False):
                 self._run(self.cut.channel.stop(), "stopping the channel")
@@ -233,8 +261,16 @@ class ChannelConformance(RuleBasedStateMachine):
         if record.verdict is Verdict.REFUSE:
             raise self._fail(track, f"send result status {status!r} is refused: {record.reason}")
 
+    @initialize(data=st.data())
+    @_step
+    def first_sends(self, data: st.DataObject) -> None:
+        """Every example starts with a few sends, so every one has something to check."""
+        for _ in range(data.draw(st.integers(1, 3), label="first sends")):
+            self.send(data)
+
     @precondition(lambda self: len(self.ledger.tracks) < MAX_SENDS)
     @rule(data=st.data())
+    @_step
     def send(self, data: st.DataObject) -> None:
         """Send to one of the harness's addresses."""
         scenario = data.draw(st.sampled_from(self.cut.scenarios), label="scenario")
@@ -242,6 +278,7 @@ class ChannelConformance(RuleBasedStateMachine):
         self._hand_over(track)
 
     @rule(which=st.integers(0, MAX_SENDS - 1))
+    @_step
     def retry(self, which: int) -> None:
         """Hand an attempt that failed temporarily to the channel again."""
         waiting = [t for t in self.ledger.tracks.values() if t.status == PENDING and t.tries]
@@ -269,12 +306,14 @@ class ChannelConformance(RuleBasedStateMachine):
     # plain numbers and take what is there: hypothesis needs the same draws on replay.
 
     @rule()
+    @_step
     def deliver_next_report(self) -> None:
         """Apply the oldest report the channel made."""
         if self.sink.pending():
             self._deliver(0)
 
     @rule(position=st.integers(0, 63))
+    @_step
     def deliver_a_later_report_first(self, position: int) -> None:
         """Apply a report out of order, as providers' callbacks arrive."""
         waiting = self.sink.pending()
@@ -282,6 +321,7 @@ class ChannelConformance(RuleBasedStateMachine):
             self._deliver(1 + position % (waiting - 1))
 
     @rule(which=st.integers(0, 255))
+    @_step
     def deliver_a_report_again(self, which: int) -> None:
         """Apply a report a second time, as providers retry callbacks."""
         if self.ledger.delivered:
@@ -290,6 +330,7 @@ class ChannelConformance(RuleBasedStateMachine):
 
     @precondition(lambda self: self.cut.outage is not None and not self.down)
     @rule()
+    @_step
     def the_provider_goes_down(self) -> None:
         """A provider outage: sends must fail temporarily until it is back."""
         assert self.cut.outage is not None
@@ -298,6 +339,7 @@ class ChannelConformance(RuleBasedStateMachine):
 
     @precondition(lambda self: self.down)
     @rule()
+    @_step
     def the_provider_comes_back(self) -> None:
         """The outage ends; waiting sends are retried."""
         assert self.cut.outage is not None
@@ -305,12 +347,14 @@ class ChannelConformance(RuleBasedStateMachine):
         self.down = False
 
     @rule()
+    @_step
     def let_time_pass(self) -> None:
         """Let the channel and its provider work for a moment."""
         self.loop.run_until_complete(asyncio.sleep(0.02))
 
     @precondition(lambda self: self.ledger.tracks)
     @rule()
+    @_step
     def settle(self) -> None:
         """Wait until the provider has reported everything, apply it all, and check
         every send ended as its scenario says."""
@@ -320,8 +364,7 @@ class ChannelConformance(RuleBasedStateMachine):
             while track.status == PENDING and track.tries and track.tries - track.outage_tries < MAX_TRIES:
                 self._hand_over(track)
         self._run(self.cut.settle(), "the harness's settle()", SETTLE_TIMEOUT)
-        while self.sink.pending():
-            self._deliver(0)
+        self._drain_until_settled()
         self._check_unmatched()
         for track in self.ledger.tracks.values():
             track.settled = True
@@ -333,9 +376,23 @@ class ChannelConformance(RuleBasedStateMachine):
                     "the channel lost an event (or the scenario's outcomes are wrong)",
                 )
 
+    def _drain_until_settled(self) -> None:
+        """Apply every waiting report; give the channel up to the harness's
+        ``settle_grace`` seconds more to pass on reports its provider has already sent
+        (bytes still in a pseudo-terminal) before an attempt counts as short."""
+        deadline = self.loop.time() + self.cut.settle_grace
+        while True:
+            while self.sink.pending():
+                self._deliver(0)
+            short = any(t.status not in t.scenario.outcomes for t in self.ledger.tracks.values())
+            if not short or self.loop.time() >= deadline:
+                return
+            self.loop.run_until_complete(asyncio.sleep(0.01))
+
     # -- invariants --------------------------------------------------------------------
 
     @invariant()
+    @_step
     def applied_statuses_are_legal_and_terminal_states_are_never_left(self) -> None:
         for track in self.ledger.tracks.values():
             if not self.machine.is_legal_sequence(track.applied):
@@ -345,6 +402,7 @@ class ChannelConformance(RuleBasedStateMachine):
                     raise self._fail(track, f"terminal {before!r} was left for {after!r}")
 
     @invariant()
+    @_step
     def health_is_reported(self) -> None:
         try:
             health = self.cut.channel.health()
@@ -354,6 +412,7 @@ class ChannelConformance(RuleBasedStateMachine):
         assert isinstance(health, Health), f"health() returned {health!r}, not a Health"
 
     @invariant()
+    @_step
     def reached_follows_the_policy(self) -> None:
         for track in self.ledger.tracks.values():
             expected = attempt_reached(track.status, self.machine, self.ledger.reached_states(track))
@@ -369,6 +428,7 @@ class ChannelConformance(RuleBasedStateMachine):
             )
 
     @invariant()
+    @_step
     def no_event_is_lost(self) -> None:
         self._check_unmatched()
         judged = sum(1 for r in self.ledger.records if r.origin is Origin.CHANNEL)

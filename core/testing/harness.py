@@ -67,7 +67,9 @@ class ChannelUnderTest:
     down (``await outage(True)``: the simulator answers 503, the SMTP server stops, the
     modem is unplugged) and brings it back (``await outage(False)``); during an outage a
     send must return a ``TemporaryFailure`` (never raise), and once the provider is back
-    the retried sends must end as their scenarios say.
+    the retried sends must end as their scenarios say. ``settle_grace`` is how long
+    after ``settle`` the kit still listens for reports the provider has already sent (bytes
+    still in a pseudo-terminal) before it calls a send short; 0 when ``settle`` is exact.
     """
 
     channel: Channel
@@ -76,6 +78,7 @@ class ChannelUnderTest:
     machine: StatusMachine | None = None
     message: RenderedMessage = TEST_MESSAGE
     outage: Callable[[bool], Awaitable[None]] | None = None
+    settle_grace: float = 0.5
 
     def __attrs_post_init__(self) -> None:
         if not self.scenarios:

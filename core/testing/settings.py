@@ -23,6 +23,8 @@ def kit_settings(**overrides: Any) -> settings:
         "stateful_step_count": 40 if thorough else 12,
         "deadline": None,
         "suppress_health_check": [*base.suppress_health_check, HealthCheck.too_slow],
+        # One failure, shrunk, reads better than a group of the same bug met twice.
+        "report_multiple_bugs": False,
     }
     values.update(overrides)
     return settings(base, **values)
