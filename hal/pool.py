@@ -272,6 +272,11 @@ class ModemPool:
         member.next_at = max(now, member.started_at + self.settings.interval)
         self._dispatch()
 
+    def _finished(self, member: _Member) -> None:
+        member.errors = 0
+        member.jobs += 1
+        self._release(member)
+
     def _why_none(self) -> str:
         states = ", ".join(f"{m.device} {m.state.value}{': ' + m.reason if m.reason else ''}"
                            for m in self._members)
@@ -293,30 +298,36 @@ class ModemPool:
         while True:
             member = await self._acquire(prefer, priority, deadline)
             modem = member.modem
-            assert modem is not None
+            if modem is None or member.state is not MemberState.BUSY:
+                priority = 0  # taken out between the grant and now: another modem
+                continue
             try:
                 result = await job(modem)
             except HalError as exc:
+                # ``current``: the member still holds this modem (it was not taken out,
+                # and perhaps reopened for another job, while this one ran)
+                current = member.modem is modem
                 if not is_modem_fault(exc):
-                    member.errors = 0
-                    member.jobs += 1
-                    self._release(member)
+                    if current:
+                        self._finished(member)
                     raise
-                member.errors += 1
-                if isinstance(exc, ModemGone) or modem.gone or member.errors >= self.settings.max_errors:
-                    self._take_out(member, f"{type(exc).__name__}: {exc}")
-                    self._dispatch()
-                else:
-                    self._release(member)
+                if current:
+                    member.errors += 1
+                    if isinstance(exc, ModemGone) or modem.gone or \
+                            member.errors >= self.settings.max_errors:
+                        self._take_out(member, f"{type(exc).__name__}: {exc}")
+                        self._dispatch()
+                    else:
+                        self._release(member)
                 priority = 0  # back to the front of the queue
                 log.info("retrying a job of %s on another modem: %s", member.device, exc)
                 continue
             except BaseException:
-                self._release(member)
+                if member.modem is modem:
+                    self._release(member)
                 raise
-            member.errors = 0
-            member.jobs += 1
-            self._release(member)
+            if member.modem is modem:
+                self._finished(member)
             return result
 
     # -- inspection -----------------------------------------------------------------------

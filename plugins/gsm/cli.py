@@ -155,12 +155,14 @@ def send(device: str, number: str, text: str, pin_env: str | None, profile: str 
 @click.option("--repeat", default=2, show_default=True, help="Times the text is spoken.")
 @click.option("--confirm/--no-confirm", default=False, help="Ask the callee to press 1.")
 @click.option("--ring-timeout", default=45.0, show_default=True, help="Seconds to let it ring.")
+@click.option("--max-duration", default=300.0, show_default=True, help="Seconds before hanging up.")
 def call(device: str, number: str, text: str, pin_env: str | None, profile: str | None,
-         repeat: int, confirm: bool, ring_timeout: float) -> None:
+         repeat: int, confirm: bool, ring_timeout: float, max_duration: float) -> None:
     """Call NUMBER through DEVICE and speak TEXT."""
 
     async def work(modem: Modem) -> None:
-        plan = CallPlan(text=text, repeat=repeat, confirm=confirm, ring_timeout=ring_timeout)
+        plan = CallPlan(text=text, repeat=repeat, confirm=confirm, ring_timeout=ring_timeout,
+                        max_duration=max_duration)
 
         def progress(step: Progress) -> None:
             click.echo(step.value)

@@ -64,9 +64,10 @@ def test_probe_send_call_and_ussd_through_an_emulated_modem(emulated):
     code, out = run("modem", "send", device, "+33699000000", "x", "--wait", "5")
     assert code == 0 and "failed (status 0x41)" in out, out
 
-    code, out = run("modem", "call", device, "+33612345678", "Alerte", "--ring-timeout", "5")
+    code, out = run("modem", "call", device, "+33612345678", "Alerte", "--ring-timeout", "5",
+                    "--max-duration", "20")
     assert code == 0 and out.split() == ["started", "ringing", "in", "progress", "completed"], out
-    code, out = run("modem", "call", device, "+33699000000", "Alerte")
+    code, out = run("modem", "call", device, "+33699000000", "Alerte", "--max-duration", "20")
     assert code == 0 and out.splitlines()[-1] == "busy", out
 
     code, out = run("modem", "ussd", device, "*100#")
