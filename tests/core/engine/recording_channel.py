@@ -1,7 +1,7 @@
 """A channel plugin for the durability tests: it records every send it receives in a
 file (flushed at once, so a SIGKILL of the process keeps it), and, when ``idempotent``,
-behaves as a provider honouring idempotency keys: a key seen before (kept in a file,
-across restarts) is acknowledged again without a second delivery."""
+behaves as a provider honouring idempotency keys: a key seen before (its delivery is in
+the file, across restarts) is acknowledged again without a second delivery."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ class RecordingChannel:
         self.means = str(options["means"])
         self.clock = settings.clock
         self.log = Path(str(options["log"]))
-        self.keys_file = self.log.with_suffix(".keys")
         self.idempotent = bool(options.get("idempotent", False))
         self.pause = float(options.get("pause", 0.001))
         self.capabilities = Capabilities(delivery_reports=True, idempotency_key=self.idempotent)
@@ -43,8 +42,11 @@ class RecordingChannel:
 
     async def start(self, sink: StatusSink) -> None:
         self._sink = sink
-        if self.keys_file.exists():
-            self._keys = set(self.keys_file.read_text().split())
+        if self.log.exists():  # the provider's memory of the keys it has delivered
+            for line in self.log.read_text().splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[0] == "deliver":
+                    self._keys.add(f"tocsin-attempt-{parts[1]}")
         self._fh = self.log.open("a", encoding="utf-8")
 
     async def stop(self) -> None:
@@ -66,11 +68,8 @@ class RecordingChannel:
         if self.idempotent and key in self._keys:
             self._write(f"dedup {aid} {os.getpid()}")
         else:
-            self._write(f"deliver {aid} {os.getpid()}")
-            if self.idempotent:
-                self._keys.add(key)
-                with self.keys_file.open("a") as fh:
-                    fh.write(key + "\n")
+            self._write(f"deliver {aid} {os.getpid()}")  # one write: delivery and key together
+            self._keys.add(key)
         assert self._sink is not None
         sink = self._sink
         delivered = StatusEvent("received", self.clock.now(), attempt_id=aid, source=self.name)
