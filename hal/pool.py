@@ -246,6 +246,8 @@ class ModemPool:
                 self._timer = loop.call_at(min(later), self._dispatch)
 
     async def _acquire(self, prefer: str, priority: int, deadline: float | None) -> _Member:
+        if self._stopping.is_set():
+            raise NoModemAvailable("the modem pool stopped")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_Member] = loop.create_future()
         heapq.heappush(self._waiters, _Waiter(priority, next(self._seq), prefer, future))

@@ -142,3 +142,21 @@ def test_a_pool_needs_distinct_devices():
         make_pool(["/dev/a", "/dev/a"])
     with pytest.raises(ValueError, match="at least one"):
         make_pool([])
+
+
+async def test_a_job_cut_off_by_stopping_the_pool_is_not_retried_forever():
+    async with virtual_modems(1, scale=SCALE) as (vm,):
+        pool = make_pool([vm.device])
+        await pool.start()
+        started = asyncio.Event()
+
+        async def slow(modem: Modem) -> None:
+            started.set()
+            await modem.session.gone.wait()  # busy until the pool closes the modem
+            await modem.command("AT")  # ModemGone: a modem fault, normally retried
+
+        job = asyncio.create_task(pool.run(slow))
+        await started.wait()
+        await pool.stop()
+        with pytest.raises(NoModemAvailable, match="stopped"):
+            await asyncio.wait_for(job, 5)
