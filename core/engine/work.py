@@ -97,6 +97,13 @@ def _reachable(conn: Connection, ids: Sequence[int]) -> dict[int, Contact]:
     }
 
 
+def _hold(store: Store, timer: Timer, ctx: Context, conn: Connection) -> None:
+    """Renew the lease first thing in the page's transaction; a timer closed meanwhile
+    (the alert was cancelled) or taken over stops here, before any work."""
+    if ctx.lease_until is not None and not store.timers.extend(timer.id, ctx.node, ctx.lease_until, conn):
+        raise LeaseLost(f"timer {timer.id} is no longer held by {ctx.node}")
+
+
 def _finish_page(
     store: Store,
     timer: Timer,
@@ -107,8 +114,6 @@ def _finish_page(
     ctx: Context,
     conn: Connection,
 ) -> PageResult:
-    if ctx.lease_until is not None and not store.timers.extend(timer.id, ctx.node, ctx.lease_until, conn):
-        raise LeaseLost(f"timer {timer.id} is no longer held by {ctx.node}")
     Bulk(store.dialect).executemany(conn, INSERT_ATTEMPT, new)
     moved = {**payload, "after": last_id}
     store.timers.progress(timer.id, moved, conn)
@@ -124,6 +129,7 @@ def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResu
     audience = ResolvedAudience.from_payload(payload["audience"])
     now_means = set(payload.get("means", ctx.alert.means))
     with store.engine.begin() as conn:
+        _hold(store, timer, ctx, conn)
         ids = page(conn, audience, int(payload.get("after", 0)), size)
         if not ids:
             store.timers.complete(timer.id, now=ctx.now, conn=conn)
@@ -203,6 +209,7 @@ def again_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResul
     round_ = int(payload.get("round", 0))
     alert_id = int(ctx.alert.id or 0)
     with store.engine.begin() as conn:
+        _hold(store, timer, ctx, conn)
         ids = _audience_page(conn, alert_id, int(payload.get("after", 0)), size)
         if not ids:
             store.timers.complete(timer.id, now=ctx.now, conn=conn)
