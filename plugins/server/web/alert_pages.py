@@ -180,8 +180,8 @@ async def recontact(
     engine = engine_of(ctx)
     if engine is None:
         raise ValidationError("the engine does not run in this server process")
-    done = await engine.recontact(alert_id, by=principal.user_id)
-    message = gettext("Recontact started: %(n)d attempts.") % {"n": done.attempts}
+    await engine.recontact(alert_id, by=principal.user_id)
+    message = gettext("Recontact started: every contact not reached yet is attempted again.")
     root = request.scope.get("root_path", "")
     from urllib.parse import quote
 

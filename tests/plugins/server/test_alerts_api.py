@@ -67,8 +67,15 @@ def test_an_alert_is_sent_through_the_provider_and_its_counts_follow_the_callbac
         detail = api.get(f"/api/attempts/{attempts.json()['items'][0]['id']}").json()
         assert [e["status"] for e in detail["events"]][-1] == "received"
 
-        status = until(lambda: (s := api.get(f"/api/alerts/{alert_id}/status").json())[
-            "recontact_refusal"] is None and s, what="the reminders to be done")
+        def reminders_played() -> dict[str, Any] | None:
+            s = api.get(f"/api/alerts/{alert_id}/status").json()
+            # the reminders are sent and have reached a final status: the recontact will
+            # target exactly the contacts still not contacted
+            done = s["recontact_refusal"] is None and s["counts"]["in_progress"] == 0
+            return s if done else None
+
+        status = until(reminders_played, what="the reminders to be sent and settled")
+        assert status["counts"]["not_contacted"] == 2
         before = len(sim.sim.messages)
         recontact = api.post(f"/api/alerts/{alert_id}/recontact")
         assert recontact.status_code == 201, recontact.text

@@ -20,7 +20,8 @@ def test_every_message_of_the_templates_and_the_code_has_a_french_translation() 
 def test_the_catalogue_is_compiled_in_memory() -> None:
     fr = translations("fr")
     assert fr.gettext("Sign in") == "Connexion"
-    assert fr.gettext("Recontact started: %(n)d attempts.") % {"n": 3} == "Relance lancée : 3 tentatives."
+    assert fr.gettext("Too many failed attempts; try again in %(s)d seconds.") % {"s": 3} == (
+        "Trop de tentatives échouées ; réessayez dans 3 secondes.")
     assert translations("en").gettext("Sign in") == "Sign in"
 
 
