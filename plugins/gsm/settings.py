@@ -16,6 +16,7 @@ from attrs import field, frozen
 
 from tocsin.config import parse_duration
 from tocsin.errors import ConfigError
+from tocsin.hal.errors import HalError
 from tocsin.hal.modem import Modem
 from tocsin.hal.pool import ModemPool, PoolSettings
 from tocsin.hal.profiles import PROFILES
@@ -76,10 +77,17 @@ class GsmSettings:
         return self.routes.get(best, "") if best else ""
 
     async def open_modem(self, device: str) -> Modem:
-        return await Modem.open(
+        """Open a modem for the pool; one not registered on a network is refused (the
+        pool probes it again later: a modem just powered on is still searching)."""
+        modem = await Modem.open(
             device, pin=self.pins.get(device) or self.pins.get("*"), profile=self.profile,
             timeout=self.bound(self.command_timeout), baudrate=self.baudrate,
         )
+        if modem.info is not None and not modem.info.registered:
+            state = modem.info.registration
+            await modem.close()
+            raise HalError(f"{device}: {state} on the network (signal {modem.info.signal})")
+        return modem
 
     def build_pool(self, **callbacks: Any) -> ModemPool:
         return ModemPool(self.devices, functools.partial(GsmSettings.open_modem, self), self.pool,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import pytest
 
 from tocsin.builtin_statuses import SMS
@@ -155,17 +158,42 @@ async def test_a_sim_pin_comes_from_the_configuration_and_a_missing_one_is_refus
             await channel.stop()
 
 
-async def test_a_modem_without_network_is_taken_out_and_then_sends_fail_temporarily():
-    async with virtual_modems(1, scale=SCALE, network=False) as (vm,):
+async def test_a_modem_that_loses_the_network_is_taken_out_and_then_sends_fail_temporarily():
+    async with virtual_modems(1, scale=SCALE) as (vm,):
         channel = build("gsm-sms", [vm.device], queue_timeout="2s", max_errors=1)
         await channel.start(RecordingSink())
+        vm.network = False
         try:
             result = await channel.send(outbound(10, "+33612345678", "x"))
             assert isinstance(result, PermanentFailure) and result.code == "no-modem"
-            assert "no modem free in time" in result.reason and "no network service" in result.reason
+            assert "no modem free in time" in result.reason
+            assert re.search("no network service|not registered on the network", result.reason)
             assert channel.health().state.value == "down"
             later = await channel.send(outbound(11, "+33612345678", "x"))
             assert isinstance(later, TemporaryFailure) and "no modem in service" in later.reason
+        finally:
+            await channel.stop()
+
+
+async def test_a_modem_not_registered_is_kept_out_until_it_finds_the_network():
+    async with virtual_modems(2, scale=SCALE) as (searching, ready):
+        searching.network = False
+        lonely = build("gsm-sms", [searching.device])
+        with pytest.raises(Exception, match="not registered on the network"):
+            await lonely.start(RecordingSink())
+        channel = build("gsm-sms", [searching.device, ready.device])
+        sink = RecordingSink()
+        await channel.start(sink)
+        try:
+            assert channel.health().state.value == "degraded"
+            assert "not registered" in channel.health().data[searching.device]["reason"]
+            searching.network = True  # registered now: the next probe puts it in
+
+            async def back() -> None:
+                while channel.health().state.value != "ok":
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(back(), 10)
         finally:
             await channel.stop()
 
