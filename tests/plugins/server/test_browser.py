@@ -198,7 +198,7 @@ def test_the_dashboard_speaks_english_to_an_english_browser(
     context.close()
 
 
-@pytest.mark.parametrize("sending", [1.0], indirect=True)
+@pytest.mark.parametrize("sending", [2.0], indirect=True)  # an SMS takes 5 s to be delivered
 def test_an_operator_sends_an_alert_watches_the_counts_move_recontacts_and_exports(
     sending: tuple[Runtime, LiveServer, object], browser: object, tmp_path: Path
 ) -> None:
