@@ -123,6 +123,10 @@ async def test_a_reply_reaches_the_sink_tagged_with_the_last_attempt_to_that_num
             assert by_sender["+33612345678"].channel == "test-gsm-sms"
             assert by_sender["+33699999999"].text == "STOP " + "x" * 200
             assert by_sender["+33699999999"].attempt_id is None
+            # the driver reads, reports, then deletes: the deletion is one more AT round trip
+            async with asyncio.timeout(10):
+                while vm.inbox:
+                    await asyncio.sleep(0.01)
             assert vm.inbox == {}  # read and deleted
         finally:
             await channel.stop()
