@@ -215,7 +215,14 @@ class StatusApplier:
             applied = Applied()
             if events or reschedules:
                 now = self.runtime.clock.now()
-                applied, unmatched = await self._db(lambda: self._apply(events, reschedules, now))
+                try:
+                    applied, unmatched = await self._db(lambda: self._apply(events, reschedules, now))
+                except BaseException:
+                    # nothing was written (one transaction): keep everything for the next try
+                    self._events[:0] = events
+                    self._reschedules[:0] = reschedules
+                    self._inbound[:0] = inbound
+                    raise
                 self._unmatched = [(first_seen.get(id(e), now_mono), e) for e in unmatched]
                 self.totals["events"] += applied.events
                 self.totals["applied"] += len(applied.changes)

@@ -31,6 +31,7 @@ def close_pending(
             attempts.c.status == PENDING,
             or_(attempts.c.claimed_until.is_(None), attempts.c.claimed_until < now),
         )
+        .order_by(attempts.c.id)  # rows locked in id order, as the status applier does
     ).all()
     if not rows:
         return []

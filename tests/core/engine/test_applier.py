@@ -138,3 +138,29 @@ async def test_a_process_that_does_not_dispatch_applies_statuses_but_leaves_chan
     finally:
         await receiver.stop()
         await sender.stop()
+
+
+async def test_a_batch_that_fails_to_commit_is_kept_and_applied_at_the_next_flush(make_runtime: Any) -> None:
+    import pytest
+
+    runtime = make_runtime()
+    _, ids = _setup(runtime)
+    applier = StatusApplier(runtime)
+    applier.bind()
+    original = applier._apply
+    calls = []
+
+    def failing_once(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("deadlock detected")
+        return original(*args)
+
+    applier._apply = failing_once  # type: ignore[method-assign]
+    applier.report(StatusEvent("sent", AT, attempt_id=ids[0]))
+    with pytest.raises(RuntimeError):
+        await applier.flush()
+    assert applier.pending == 1
+    applied = await applier.flush()
+    assert applied.events == 1 and runtime.store.attempts.get(ids[0]).status == "sent"
+    await applier.stop()
