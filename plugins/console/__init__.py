@@ -3,9 +3,14 @@ the benchmarks and tests, with configurable simulated outcomes and delays."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tocsin.channel import ChannelType
 from tocsin.hookspecs import hookimpl
 from tocsin.plugins.console.channel import build
+
+if TYPE_CHECKING:
+    from tocsin.testing.harness import ConformanceHarness
 
 
 @hookimpl
@@ -19,3 +24,10 @@ def tocsin_register_channels() -> list[ChannelType]:
             "statuses; any means (set `means`).",
         )
     ]
+
+
+@hookimpl
+def tocsin_conformance_harnesses() -> list[ConformanceHarness]:
+    from tocsin.plugins.console.harness import harnesses
+
+    return harnesses()

@@ -15,9 +15,7 @@ from tocsin.plugin_manager import load_plugins
 from tocsin.registry import build_registry
 from tocsin.testing import collect_harnesses, run_channel_conformance
 
-AWAITING_HARNESS: dict[str, str] = {
-    "console": "issue 5 (engine) adds the console channel's harness",
-}
+AWAITING_HARNESS: dict[str, str] = {}
 
 PM = load_plugins()
 REGISTRY = build_registry(PM)
