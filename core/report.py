@@ -21,6 +21,7 @@ import attrs
 from attrs import field, frozen
 
 from tocsin.errors import ValidationError
+from tocsin.values import as_tuple
 
 P = TypeVar("P")
 
@@ -39,8 +40,8 @@ class Chart:
     """A split worth drawing as a pie (the outcome of an alert): labels and counts."""
 
     title: str
-    labels: tuple[str, ...] = field(converter=tuple)
-    values: tuple[int, ...] = field(converter=tuple)
+    labels: tuple[str, ...] = field(converter=as_tuple)
+    values: tuple[int, ...] = field(converter=as_tuple)
 
 
 @frozen
@@ -52,7 +53,7 @@ class Table:
     """
 
     title: str
-    columns: tuple[Column, ...] = field(converter=tuple)
+    columns: tuple[Column, ...] = field(converter=as_tuple)
     rows: Iterable[Sequence[Any]] = ()
     meta: dict[str, Any] = field(factory=dict)
     filename: str = ""

@@ -39,6 +39,7 @@ from tocsin.runtime import Runtime
 from tocsin.status import PENDING, StatusMachine
 from tocsin.store.schema import alerts, attempts, recontacts, timers
 from tocsin.store.timers import Timer
+from tocsin.values import as_tuple
 
 log = logging.getLogger("tocsin.engine")
 T = TypeVar("T")
@@ -65,7 +66,7 @@ class AlertStatus:
     counts: OutcomeCounts
     statuses: Mapping[str, Mapping[str, int]]
     audience: int
-    timers: tuple[Timer, ...] = field(converter=tuple)
+    timers: tuple[Timer, ...] = field(converter=as_tuple)
     recontacts: int = 0
     recontact_refusal: str | None = None
     open_attempts: int = 0
@@ -422,7 +423,8 @@ class Engine:
         """Check everything, then write the alert and its fan-out (the audience is read in
         pages by the timer work, dispatch starts with the first page)."""
         if isinstance(alert, int):
-            stored = await self.db(lambda: self.store.alerts.get(alert))
+            alert_id = alert
+            stored = await self.db(lambda: self.store.alerts.get(alert_id))
             if stored.state is not AlertState.DRAFT:
                 raise ValidationError(f"alert {stored.id} is {stored.state}; only a draft can be sent")
             alert = stored

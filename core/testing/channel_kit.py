@@ -229,7 +229,7 @@ class ChannelConformance(RuleBasedStateMachine):
         track.tries += 1
         track.results.append(
             type(result).__name__
-            + (f"({result.status!r})" if _status(result) else "")
+            + (f"({_status(result)!r})" if _status(result) else "")
             + (" during an outage" if self.down else "")
         )
         if self.down:

@@ -24,6 +24,7 @@ from attrs import field, frozen
 from tocsin.channel import Channel, RenderedMessage
 from tocsin.errors import PluginError
 from tocsin.status import StatusMachine
+from tocsin.values import as_frozenset, as_tuple
 
 
 @frozen
@@ -38,7 +39,7 @@ class Scenario:
     """
 
     address: str
-    outcomes: frozenset[str] = field(converter=frozenset)
+    outcomes: frozenset[str] = field(converter=as_frozenset)
     description: str = ""
     requires_confirmation: bool = False
 
@@ -73,7 +74,7 @@ class ChannelUnderTest:
     """
 
     channel: Channel
-    scenarios: tuple[Scenario, ...] = field(converter=tuple)
+    scenarios: tuple[Scenario, ...] = field(converter=as_tuple)
     settle: Callable[[], Awaitable[None]] = _nothing_to_wait_for
     machine: StatusMachine | None = None
     message: RenderedMessage = TEST_MESSAGE

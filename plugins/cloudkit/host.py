@@ -17,7 +17,9 @@ class WebhookHost(Protocol):
 
     config: Config
     clock: Clock
-    sink: StatusSink | None
+
+    @property
+    def sink(self) -> StatusSink | None: ...
 
 
 class ChannelHost:

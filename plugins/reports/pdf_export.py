@@ -103,12 +103,12 @@ def _grid(rows: list[list[Any]], bold: str, widths: list[float]) -> Table:
 
 
 def _means_table(m: MeansReport, bold: str) -> list[Any]:
-    summary = [
+    summary: list[list[Any]] = [
         ["Attempts", "In progress", "Contacts", "Reached", "Reached share", "Median time to reach"],
         [m.attempts, m.attempts_in_progress, m.contacts, m.contacts_reached,
          _percent(m.reached_share), _duration(m.median_seconds_to_reach)],
     ]
-    statuses = [["Status", "Attempts"]] + [[s.label, s.count] for s in m.statuses]
+    statuses: list[list[Any]] = [["Status", "Attempts"]] + [[s.label, s.count] for s in m.statuses]
     parts: list[Any] = [_grid(summary, bold, [22 * mm, 22 * mm, 22 * mm, 22 * mm, 28 * mm, 40 * mm]),
                         Spacer(1, 2 * mm), _grid(statuses, bold, [60 * mm, 25 * mm])]
     if m.failures:

@@ -21,6 +21,7 @@ import logging
 import ssl
 import time
 from collections.abc import Sequence
+from email.message import Message as EmailMessage
 
 import aiosmtplib
 from attrs import evolve
@@ -153,7 +154,7 @@ class SmtpChannel:
         now = time.monotonic()
         return sorted(self.pools, key=lambda p: p.down_until > now)
 
-    def build(self, outbound: OutboundAttempt) -> tuple[message.Message, message.Envelope]:
+    def build(self, outbound: OutboundAttempt) -> tuple[EmailMessage, message.Envelope]:
         """The e-mail and envelope ``send`` would transmit for ``outbound``."""
         pixel = ""
         if self.settings.tracking_pixel and self.base_url and outbound.attempt.id is not None:
