@@ -80,12 +80,19 @@ class PostgresSchema:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search path is a fresh schema (dropped after the test)."""
+def pg_base_url() -> str:
+    """The test database's own URL (for tests that make their own schemas); skipped when
+    PostgreSQL does not answer, an error in CI."""
     base = _pg()
     if base is None:
         pytest.skip("PostgreSQL is not reachable (set TOCSIN_TEST_POSTGRES_URL)")
-    schema = PostgresSchema(base)
+    return base
+
+
+@pytest.fixture
+def pg_url(pg_base_url: str) -> Iterator[str]:
+    """A PostgreSQL URL whose search path is a fresh schema (dropped after the test)."""
+    schema = PostgresSchema(pg_base_url)
     try:
         yield schema.url
     finally:

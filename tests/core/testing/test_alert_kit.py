@@ -3,11 +3,9 @@ of the rules; a few fixed stories check that its steps do what they say."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tocsin.model import AlertState, AttemptKind
 from tocsin.reached import ReachedOptions
@@ -142,20 +140,6 @@ def test_the_kit_catches_a_reminder_that_forgets_an_unreached_contact(
         kit.time_passes(30)
 
 
-def _postgres() -> str:
-    url = os.environ.get("TOCSIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    try:
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-    except Exception as exc:
-        if os.environ.get("TOCSIN_REQUIRE_POSTGRES"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-    return url
-
-
 @pytest.mark.postgres
-def test_the_engine_honours_the_rules_on_postgresql() -> None:
-    run_alert_conformance(postgres_schemas(_postgres()))
+def test_the_engine_honours_the_rules_on_postgresql(pg_base_url: str) -> None:
+    run_alert_conformance(postgres_schemas(pg_base_url))
