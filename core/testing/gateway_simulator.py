@@ -23,6 +23,7 @@ import httpx
 from attrs import define, field, frozen
 from litestar import Litestar, Request, Response, route
 
+from tocsin.testing.background import BackgroundTasks
 from tocsin.testing.http_server import bind_loopback, serving
 from tocsin.testing.twilio_scenarios import Scenario, ScenarioBook
 
@@ -73,7 +74,7 @@ class GatewaySimulator:
     reports: list[ReportRecord] = field(factory=list)
     requests: int = 0
     base_url: str = ""
-    _tasks: set[asyncio.Task[None]] = field(factory=set)
+    _background: BackgroundTasks = field(factory=BackgroundTasks)
     _tries: dict[str, int] = field(factory=dict)
     _client: httpx.AsyncClient | None = None
     _server: Any = None
@@ -85,9 +86,7 @@ class GatewaySimulator:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         if self._server is not None:
             await self._server.__aexit__(None, None, None)
         if self._client is not None:
@@ -95,14 +94,7 @@ class GatewaySimulator:
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until every scheduled delivery report has been sent."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._background.settle(timeout)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self.time_scale)
@@ -196,7 +188,7 @@ class GatewaySimulator:
                     url = _kannel_expand(dlr_url, code, answer % message.id if "%s" in answer else answer,
                                          message)
                     calls.append((code, _bind(self._deliver, "kannel", message.id, code, "GET", url)))
-            self._spawn(self._send_reports(scenario, calls))
+            self._background.spawn(self._send_reports(scenario, calls))
         return _text("0: Accepted for delivery", 202)
 
     # -- Jasmin --------------------------------------------------------------------------
@@ -247,7 +239,7 @@ class GatewaySimulator:
                     url += ("&" if "?" in url else "?") + "&".join(f"{k}={quote(v)}" for k, v in form.items())
                 calls.append((code, _bind(self._deliver, "jasmin", message.id, code, method, url,
                                           form if method == "POST" else None)))
-            self._spawn(self._send_reports(scenario, calls))
+            self._background.spawn(self._send_reports(scenario, calls))
         return _text(f'Success "{message.id}"', 200)
 
     # -- playSMS -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from attrs import define, field, frozen
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
 
+from tocsin.testing.background import BackgroundTasks
 from tocsin.testing.http_server import bind_loopback, serving
 from tocsin.testing.twilio_calls import Player
 from tocsin.testing.twilio_resources import (
@@ -110,7 +111,7 @@ class TwilioSimulator:
     creates: int = 0
     throttled: int = 0
     base_url: str = ""
-    _tasks: set[asyncio.Task[None]] = field(factory=set)
+    _background: BackgroundTasks = field(factory=BackgroundTasks)
     _attempts_by_number: dict[tuple[str, str], int] = field(factory=dict)
     _buckets: dict[str, _Bucket] = field(factory=dict)
     _client: httpx.AsyncClient | None = None
@@ -128,9 +129,7 @@ class TwilioSimulator:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         if self._server is not None:
             await self._server.__aexit__(None, None, None)
         if self._client is not None:
@@ -138,14 +137,7 @@ class TwilioSimulator:
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until every scheduled callback and call has played out."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._background.settle(timeout)
 
     def _log(self, line: str) -> None:
         if self.log is not None:
@@ -231,7 +223,7 @@ class TwilioSimulator:
         )
         self.messages[record.sid] = record
         self._log(f"SMS {record.sid} to {to}: {scenario.outcome}")
-        self._spawn(self._play_message(record, scenario))
+        self._background.spawn(self._play_message(record, scenario))
         return Response(record.to_json(), status_code=201)
 
     def fetch(self, request: Request[Any, Any, Any], account: str, sid: str, kind: str) -> Response[Any]:
@@ -310,7 +302,7 @@ class TwilioSimulator:
         )
         self.calls[record.sid] = record
         self._log(f"call {record.sid} to {to}: {scenario.outcome}")
-        self._spawn(self._play_call(record, scenario))
+        self._background.spawn(self._play_call(record, scenario))
         return Response(record.to_json(), status_code=201)
 
     def _call_params(self, call: CallRecord) -> list[tuple[str, str]]:
