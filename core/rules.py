@@ -25,7 +25,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from attrs import frozen
+from attrs import field, frozen
 
 from tocsin.model import Alert, AlertState, Attempt, EscalationPlan, Outcome
 from tocsin.reached import ReachedOptions, ReachedPolicy
@@ -37,23 +37,40 @@ ReachedStates = Mapping[str, frozenset[str]]
 
 @frozen
 class OutcomeCounts:
-    """How an alert's audience splits: the pie of the statistics page."""
+    """How an alert's audience splits: the pie of the statistics page. The total and the
+    shares are fields (0 when the audience is empty) so that they travel with the counts
+    to JSON, the reports and the exports."""
 
     contacted: int = 0
     in_progress: int = 0
     not_contacted: int = 0
+    total: int = field(init=False)
+    share_contacted: float = field(init=False)
+    share_in_progress: float = field(init=False)
+    share_not_contacted: float = field(init=False)
 
-    @property
-    def total(self) -> int:
+    @total.default
+    def _total(self) -> int:
         return self.contacted + self.in_progress + self.not_contacted
 
+    @share_contacted.default
+    def _share_contacted(self) -> float:
+        return self.contacted / self.total if self.total else 0.0
+
+    @share_in_progress.default
+    def _share_in_progress(self) -> float:
+        return self.in_progress / self.total if self.total else 0.0
+
+    @share_not_contacted.default
+    def _share_not_contacted(self) -> float:
+        return self.not_contacted / self.total if self.total else 0.0
+
     def share(self, outcome: Outcome) -> float:
-        value = {
-            Outcome.CONTACTED: self.contacted,
-            Outcome.IN_PROGRESS: self.in_progress,
-            Outcome.NOT_CONTACTED: self.not_contacted,
+        return {
+            Outcome.CONTACTED: self.share_contacted,
+            Outcome.IN_PROGRESS: self.share_in_progress,
+            Outcome.NOT_CONTACTED: self.share_not_contacted,
         }[outcome]
-        return value / self.total if self.total else 0.0
 
 
 def reached_states(

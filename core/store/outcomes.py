@@ -8,25 +8,17 @@ for want of an address).
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, and_, case, exists, func, select, true
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, exists, func, select, true
 
 from tocsin.rules import OutcomeCounts
 from tocsin.store.schema import alert_contacts, attempts
 
 
-def _per_contact(alert_id: int):  # type: ignore[no-untyped-def]
-    """One row per attempted contact: whether one attempt reached it, whether one is open."""
-    a = attempts
-    return (
-        select(
-            a.c.contact_id,
-            func.max(case((a.c.reached == true(), 1), else_=0)).label("contacted"),
-            func.max(case((a.c.reached.is_(None), 1), else_=0)).label("open"),
-        )
-        .where(a.c.alert_id == alert_id)
-        .group_by(a.c.contact_id)
-        .subquery()
-    )
+def _count(conn: Connection, query: Select[Any]) -> int:
+    return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 
 class Outcomes:
@@ -37,22 +29,35 @@ class Outcomes:
 
     def counts(self, alert_id: int, conn: Connection | None = None) -> OutcomeCounts:
         """Contacted / in progress / not contacted over the alert's audience."""
+        return self.counts_of([alert_id], conn)
+
+    def counts_of(self, alert_ids: Sequence[int], conn: Connection | None = None) -> OutcomeCounts:
+        """The same over several alerts taken together (a campaign): a contact of two
+        alerts counts twice. Reads only the reached and the open attempts, over the
+        ``(alert_id, reached, contact_id, means)`` index, and the audience's count."""
         if conn is None:
             with self.engine.connect() as own:
-                return self.counts(alert_id, own)
-        per = _per_contact(alert_id)
-        row = conn.execute(
-            select(
-                func.coalesce(func.sum(per.c.contacted), 0),
-                func.coalesce(func.sum(case((and_(per.c.contacted == 0, per.c.open == 1), 1), else_=0)), 0),
-            )
-        ).one()
-        total = conn.execute(
-            select(func.count()).select_from(alert_contacts).where(alert_contacts.c.alert_id == alert_id)
-        ).scalar_one()
-        contacted, in_progress = int(row[0]), int(row[1])
+                return self.counts_of(alert_ids, own)
+        ids = list(alert_ids)
+        a = attempts
+        reached = a.c.reached == true()
+        contacted = _count(conn, (
+            select(a.c.alert_id, a.c.contact_id).where(a.c.alert_id.in_(ids), reached).distinct()
+        ))
+        b = attempts.alias("b")
+        reached_too = exists().where(
+            b.c.alert_id == a.c.alert_id, b.c.contact_id == a.c.contact_id, b.c.reached == true()
+        )
+        in_progress = _count(conn, (
+            select(a.c.alert_id, a.c.contact_id)
+            .where(a.c.alert_id.in_(ids), a.c.reached.is_(None), ~reached_too)
+            .distinct()
+        ))
+        audience = int(conn.execute(
+            select(func.count()).select_from(alert_contacts).where(alert_contacts.c.alert_id.in_(ids))
+        ).scalar_one())
         # every attempted contact is in the audience; the others were never attempted
-        return OutcomeCounts(contacted, in_progress, int(total) - contacted - in_progress)
+        return OutcomeCounts(contacted, in_progress, max(audience - contacted - in_progress, 0))
 
     def contacted(self, alert_id: int, conn: Connection) -> int:
         """How many distinct contacts have a reached attempt."""

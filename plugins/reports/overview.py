@@ -32,7 +32,6 @@ from tocsin.plugins.reports.overview_model import (
     AlertFigures,
     Failure,
     MeansReport,
-    OutcomeCounts,
     Overview,
     ReasonCount,
     StatusCount,
@@ -44,6 +43,7 @@ from tocsin.plugins.reports.overview_queries import (
 )
 from tocsin.plugins.reports.sql import flag, local
 from tocsin.report import Report, bind_params
+from tocsin.rules import OutcomeCounts
 from tocsin.runtime import Runtime
 from tocsin.store.schema import alerts, campaigns
 

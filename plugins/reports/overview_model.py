@@ -9,43 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from attrs import field, frozen
+from attrs import frozen
 
 from tocsin.model import Outcome
 from tocsin.report import Chart, Column, Table
+from tocsin.rules import OutcomeCounts
 
 
-@frozen
-class OutcomeCounts:
-    """The pie: contacts by outcome, with their shares of the audience (0 when empty)."""
-
-    contacted: int
-    in_progress: int
-    not_contacted: int
-    total: int = field(init=False)
-    share_contacted: float = field(init=False)
-    share_in_progress: float = field(init=False)
-    share_not_contacted: float = field(init=False)
-
-    @total.default
-    def _total(self) -> int:
-        return self.contacted + self.in_progress + self.not_contacted
-
-    @share_contacted.default
-    def _sc(self) -> float:
-        return self.contacted / self.total if self.total else 0.0
-
-    @share_in_progress.default
-    def _sp(self) -> float:
-        return self.in_progress / self.total if self.total else 0.0
-
-    @share_not_contacted.default
-    def _sn(self) -> float:
-        return self.not_contacted / self.total if self.total else 0.0
-
-    def chart(self, title: str) -> Chart:
-        labels = (str(Outcome.CONTACTED), str(Outcome.IN_PROGRESS), str(Outcome.NOT_CONTACTED))
-        return Chart(title, labels, (self.contacted, self.in_progress, self.not_contacted))
+def outcome_chart(counts: OutcomeCounts, title: str) -> Chart:
+    """The pie of contacted / in progress / not contacted."""
+    labels = (str(Outcome.CONTACTED), str(Outcome.IN_PROGRESS), str(Outcome.NOT_CONTACTED))
+    return Chart(title, labels, (counts.contacted, counts.in_progress, counts.not_contacted))
 
 
 @frozen
@@ -117,7 +91,7 @@ class Overview:
     filename: str = "overview"
 
     def chart(self) -> Chart:
-        return self.total.outcome.chart(self.title)
+        return outcome_chart(self.total.outcome, self.title)
 
     def as_table(self) -> Table:
         """The figures as one long table: one row per figure."""

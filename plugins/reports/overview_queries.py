@@ -20,17 +20,18 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, exists, func, select, true
+from sqlalchemy import Connection, exists, func, select
 
 from tocsin.plugins.reports.overview_model import (
     Failure,
     MeansReport,
-    OutcomeCounts,
     ReasonCount,
     StatusCount,
 )
 from tocsin.plugins.reports.sql import epoch_seconds, is_reached
+from tocsin.rules import OutcomeCounts
 from tocsin.status import PENDING
+from tocsin.store.outcomes import Outcomes
 from tocsin.store.schema import FAILURE_REASON, alert_contacts, alerts, attempts
 
 Labels = dict[str, dict[str, str]]
@@ -41,26 +42,9 @@ def _count_pairs(conn: Connection, query: object) -> int:
 
 
 def outcome_counts(conn: Connection, ids: Sequence[int]) -> OutcomeCounts:
-    """The pie: contacted, in progress, and the rest of the audience."""
-    ids = list(ids)
-    a = attempts
-    contacted = _count_pairs(conn, (
-        select(a.c.alert_id, a.c.contact_id).where(a.c.alert_id.in_(ids), is_reached())
-        .distinct().subquery()
-    ))
-    b = attempts.alias("b")
-    reached_too = exists().where(b.c.alert_id == a.c.alert_id, b.c.contact_id == a.c.contact_id,
-                                 b.c.reached == true())
-    in_progress = _count_pairs(conn, (
-        select(a.c.alert_id, a.c.contact_id)
-        .where(a.c.alert_id.in_(ids), a.c.reached.is_(None), ~reached_too)
-        .distinct().subquery()
-    ))
-    audience = int(conn.execute(
-        select(func.count()).select_from(alert_contacts).where(alert_contacts.c.alert_id.in_(ids))
-    ).scalar_one())
-    # Every attempted contact belongs to the audience (the engine records it there).
-    return OutcomeCounts(contacted, in_progress, max(audience - contacted - in_progress, 0))
+    """The pie: contacted, in progress, and the rest of the audience (the store's count,
+    the one the engine judges alerts by)."""
+    return Outcomes(conn.engine).counts_of(ids, conn)
 
 
 def not_attempted(conn: Connection, ids: Sequence[int]) -> tuple[ReasonCount, ...]:

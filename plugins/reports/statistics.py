@@ -15,6 +15,7 @@ from attrs import frozen
 from sqlalchemy import Subquery, and_, case, func, literal, select
 
 from tocsin.errors import NotFoundError
+from tocsin.plugins.reports.overview_model import outcome_chart
 from tocsin.plugins.reports.overview_queries import outcome_counts
 from tocsin.plugins.reports.sql import QueryRows, flag, is_reached
 from tocsin.report import Column, Report, Table, bind_params
@@ -108,7 +109,7 @@ def statistics(runtime: Runtime, p: StatisticsParams) -> Table:
         QueryRows(engine, query, convert),
         meta={"alert_id": p.alert_id, "contacts": counts.total},
         filename="statisticsAlert",
-        chart=counts.chart(title),
+        chart=outcome_chart(counts, title),
     )
 
 
