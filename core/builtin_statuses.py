@@ -43,19 +43,24 @@ CALL = StatusMachine(
 
 SMS = StatusMachine(
     means="sms",
-    states=("accepted", "queued", "sending", "sent", "received", "undelivered", "failed"),
+    states=("accepted", "queued", "sending", "sent", "received", "undelivered", "failed", "confirmed"),
     initial="accepted",
     transitions={
         "accepted": {"queued", "failed"},
         "queued": {"sending", "failed"},
         "sending": {"sent", "failed"},
-        "sent": {"received", "undelivered"},
+        "sent": {"received", "undelivered", "confirmed"},
     },
-    terminal={"received", "undelivered", "failed"},
-    reached={"received"},
-    labels={"received": "received (delivered)"},
+    terminal={"received", "undelivered", "failed", "confirmed"},
+    # A reply keyword (1, OUI, YES) proves the contact read the message. It may come
+    # before the status report (networks that report late or never: sent -> confirmed)
+    # or after it (received -> confirmed); a report arriving after the reply is absorbed.
+    refinements={"received": {"confirmed"}},
+    reached={"received", "confirmed"},
+    labels={"received": "received (delivered)", "confirmed": "confirmed (replied)"},
     address_kinds=("mobile",),
-    description="A text message; received means the handset acknowledged delivery.",
+    description="A text message; received means the handset acknowledged delivery, "
+    "confirmed that the contact replied with a confirmation keyword.",
 )
 
 EMAIL = StatusMachine(

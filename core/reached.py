@@ -3,12 +3,17 @@
 The default policy takes each machine's declared ``reached`` states, with these
 documented rules:
 
-- a category that requires confirmation counts a call only when it is *confirmed*
-  (a merely *completed* call is not reached);
+- a category that requires confirmation counts an attempt only when it is *confirmed*,
+  for every means whose machine has that state: a call when the contact pressed 1 (a
+  merely *completed* call is not reached), an SMS when the contact replied with a
+  confirmation keyword (a merely *received* SMS is not reached). A means without a
+  *confirmed* state (e-mail) keeps its usual reached states: it cannot be confirmed, so
+  it counts as it would elsewhere;
 - ``count_voicemail = true`` counts a call left on voicemail as reached (off by default;
   never in a category that requires confirmation, since a voicemail cannot press 1);
 - ``count_sms_sent = true`` counts an SMS *sent* without a delivery report (off by
-  default: with delivery reports on, *received* is the proof);
+  default: with delivery reports on, *received* is the proof; never in a category that
+  requires confirmation, where only a reply is);
 - ``count_email_sent = true`` counts an e-mail *sent* (on by default: most mail servers
   never report delivery, so *sent* is the best proof an e-mail usually gets; a later
   *rebound* takes it back).
@@ -57,7 +62,7 @@ def default_reached(
     voicemail = machine.means == "call" and "voicemail" in machine.states
     if voicemail and options.count_voicemail and not confirming:
         states.add("voicemail")
-    if machine.means == "sms" and options.count_sms_sent and "sent" in machine.states:
+    if machine.means == "sms" and options.count_sms_sent and "sent" in machine.states and not confirming:
         states.add("sent")
     if machine.means == "email" and options.count_email_sent and "sent" in machine.states:
         states.add("sent")
@@ -67,5 +72,6 @@ def default_reached(
 DEFAULT_POLICY = ReachedPolicy(
     name="default",
     reached=default_reached,
-    description="Each machine's reached states; confirmation categories count only confirmed calls.",
+    description="Each machine's reached states; confirmation categories count only confirmed "
+    "calls and SMS.",
 )

@@ -22,11 +22,22 @@ def test_the_call_machine_has_exactly_the_issue_states() -> None:
 
 
 def test_the_sms_machine_has_exactly_the_issue_states() -> None:
-    assert SMS.states == ("accepted", "queued", "sending", "sent", "received", "undelivered", "failed")
+    assert SMS.states == (
+        "accepted", "queued", "sending", "sent", "received", "undelivered", "failed", "confirmed",
+    )  # fmt: skip
     assert SMS.initial == "accepted"
-    assert SMS.terminal == {"received", "undelivered", "failed"}
-    assert SMS.reached == {"received"}
+    assert SMS.terminal == {"received", "undelivered", "failed", "confirmed"}
+    assert SMS.reached == {"received", "confirmed"}
     assert SMS.label("received") == "received (delivered)"
+    assert SMS.label("confirmed") == "confirmed (replied)"
+
+
+def test_an_sms_reply_confirms_before_or_after_the_delivery_report() -> None:
+    assert _run(SMS, ["accepted", "sent", "confirmed", "received"]) == ("confirmed", [A, A, A, B])
+    assert _run(SMS, ["accepted", "sent", "received", "confirmed"]) == ("confirmed", [A, A, A, A])
+    # an undelivered message cannot have been answered; a failed one never left
+    assert _run(SMS, ["sent", "undelivered", "confirmed"])[1][-1] is R
+    assert _run(SMS, ["failed", "confirmed"])[1][-1] is R
 
 
 def test_the_email_machine_has_exactly_the_issue_states() -> None:

@@ -18,12 +18,18 @@ CONFIRM = Category("evacuation", requires_confirmation=True)
 def test_defaults_count_completed_calls_delivered_sms_and_sent_or_complained_emails() -> None:
     options = ReachedOptions()
     assert DEFAULT_POLICY.reached(CALL, GENERAL, options) == {"completed", "confirmed"}
-    assert DEFAULT_POLICY.reached(SMS, GENERAL, options) == {"received"}
+    assert DEFAULT_POLICY.reached(SMS, GENERAL, options) == {"received", "confirmed"}
     assert DEFAULT_POLICY.reached(EMAIL, GENERAL, options) == {"sent", "received", "opened", "marked as spam"}
 
 
-def test_a_confirmation_category_counts_only_confirmed_calls() -> None:
+def test_a_confirmation_category_counts_only_confirmed_calls_and_sms() -> None:
     assert DEFAULT_POLICY.reached(CALL, CONFIRM, ReachedOptions()) == {"confirmed"}
+    # an SMS delivered but not answered with a keyword is not a confirmation
+    assert DEFAULT_POLICY.reached(SMS, CONFIRM, ReachedOptions()) == {"confirmed"}
+
+
+def test_sms_sent_never_counts_when_confirmation_is_required() -> None:
+    assert DEFAULT_POLICY.reached(SMS, CONFIRM, ReachedOptions(count_sms_sent=True)) == {"confirmed"}
 
 
 def test_a_voicemail_counts_only_when_configured_and_never_when_confirmation_is_required() -> None:
@@ -33,7 +39,8 @@ def test_a_voicemail_counts_only_when_configured_and_never_when_confirmation_is_
 
 
 def test_sms_sent_counts_only_when_configured() -> None:
-    assert DEFAULT_POLICY.reached(SMS, GENERAL, ReachedOptions(count_sms_sent=True)) == {"sent", "received"}
+    assert DEFAULT_POLICY.reached(SMS, GENERAL, ReachedOptions(count_sms_sent=True)) == {
+        "sent", "received", "confirmed"}
 
 
 def test_email_sent_can_be_turned_off() -> None:
@@ -58,7 +65,7 @@ def test_reached_states_are_always_states_of_the_machine_and_never_failures(
     assert not reached & {"failed", "not sent", "rejected", "rebound", "undelivered", "busy", "no answer"}
 
 
-@pytest.mark.parametrize("machine", [SMS, EMAIL])
+@pytest.mark.parametrize("machine", [EMAIL])
 def test_confirmation_changes_nothing_for_a_means_without_a_confirmed_state(machine: object) -> None:
     options = ReachedOptions()
     assert DEFAULT_POLICY.reached(machine, CONFIRM, options) == DEFAULT_POLICY.reached(  # type: ignore[arg-type]
