@@ -47,3 +47,11 @@ class Reporter:
             return
         self.sink.report(StatusEvent(status=status, at=self.clock.now(), attempt_id=attempt_id,
                                      channel=self.channel, reason=reason, source="gsm", data=data))
+
+    def by_ref(self, provider_ref: str, status: str, reason: str = "") -> None:
+        """A status for the attempt whose ``provider_ref`` is this, found by the engine in
+        the store (the process that sent it may be gone)."""
+        if self.sink is None:
+            return
+        self.sink.report(StatusEvent(status=status, at=self.clock.now(), channel=self.channel,
+                                     provider_ref=provider_ref, reason=reason, source="gsm"))

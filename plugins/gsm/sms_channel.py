@@ -3,7 +3,10 @@
 *queued* while waiting for a modem, *sending* during ``AT+CMGS``, *sent* on
 ``+CMGS: <ref>``, then *received* or *undelivered* from the status reports of every
 part (see :mod:`~tocsin.plugins.gsm.tracking`), or *failed* on a ``+CMS ERROR``, with
-the code's meaning as the reason. Replies go to the sink's ``inbound``, tagged with the
+the code's meaning as the reason. The attempt's provider reference is the message's
+durable key (SIM, last part's reference, recipient): a report that arrives after a
+restart, when this process never sent the message, is reported by that key and the
+status applier finds its attempt in the store. Replies go to the sink's ``inbound``, tagged with the
 last attempt sent to that number.
 
 ``send`` returns once the modem has taken the message (``+CMGS``), so an attempt the
@@ -41,7 +44,7 @@ from tocsin.hal.sms import PartialSend, ReceivedReport, ReceivedSms, SentSms, Sm
 from tocsin.model import InboundMessage
 from tocsin.plugins.gsm.common import Reporter, check_number, pool_health
 from tocsin.plugins.gsm.settings import GsmSettings, parse_settings
-from tocsin.plugins.gsm.tracking import DeliveryTracker, Verdict
+from tocsin.plugins.gsm.tracking import DeliveryTracker, Verdict, durable_key, part_outcome
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class GsmSmsChannel:
         self._sink: StatusSink | None = None
         self._receivers: dict[str, SmsReceiver] = {}
         self._last_attempt: dict[str, int | None] = {}
+        self._sims: dict[str, str] = {}
+        """Device -> the SIM in it (IMSI, or the device when the modem does not say)."""
         self._refs = itertools.count()
 
     # -- life -----------------------------------------------------------------------------
@@ -101,6 +106,7 @@ class GsmSmsChannel:
         old = self._receivers.pop(modem.device, None)
         if old is not None:
             old.close()
+        self._sims[modem.device] = (modem.info.imsi if modem.info else "") or modem.device
         self._receivers[modem.device] = SmsReceiver(modem, self._on_received)
 
     # -- sending --------------------------------------------------------------------------
@@ -160,20 +166,20 @@ class GsmSmsChannel:
         except HalError as exc:
             return PermanentFailure(str(exc))
         self._last_attempt[number] = attempt.id
-        refs = ".".join(str(r) for r in sent.references)
-        # message references wrap at 256 per modem: the attempt id keeps the ref unique
-        return Accepted(provider_ref=f"{sent.device}#{refs}/{attempt.id}", status="sent")
+        key = durable_key(self._sim(sent.device), sent.references[-1], number)
+        return Accepted(provider_ref=key, status="sent")
 
     # -- what comes back ------------------------------------------------------------------
 
     def _apply(self, verdict: Verdict) -> None:
         self._report(verdict.attempt_id, verdict.status, verdict.reason)
 
+    def _sim(self, device: str) -> str:
+        return self._sims.get(device) or device
+
     def _on_received(self, event: ReceivedSms | ReceivedReport) -> None:
         if isinstance(event, ReceivedReport):
-            verdict = self.tracker.report(event.device, event.report)
-            if verdict is not None:
-                self._apply(verdict)
+            self._on_report(event)
             return
         if self._sink is None:
             return
@@ -181,6 +187,23 @@ class GsmSmsChannel:
             means=MEANS, sender=event.sender, text=event.text, at=self.clock.now(),
             channel=self.name, attempt_id=self._last_attempt.get(event.sender),
         ))
+
+
+    def _on_report(self, event: ReceivedReport) -> None:
+        """A status report: the memory decides while it knows the message; otherwise (a
+        report for a message sent before a restart) it goes by durable key."""
+        report = event.report
+        known = self.tracker.knows(event.device, report.reference)
+        verdict = self.tracker.report(event.device, report)
+        if verdict is not None:
+            self._apply(verdict)
+            return
+        outcome = part_outcome(report)
+        if known or outcome is None:
+            return
+        status, reason = outcome
+        key = durable_key(self._sim(event.device), report.reference, report.recipient)
+        self._report.by_ref(key, status, reason)
 
 
 def build_sms_channel(settings: ChannelSettings) -> GsmSmsChannel:

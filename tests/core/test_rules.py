@@ -90,12 +90,12 @@ def model_reached_states(alert: Alert, opts: ReachedOptions) -> dict[str, set[st
     confirm = alert.category.requires_confirmation
     table = {
         "call": {"confirmed"} if confirm else {"completed", "confirmed"},
-        "sms": {"received"},
+        "sms": {"confirmed"} if confirm else {"received", "confirmed"},
         "email": {"received", "opened", "marked as spam"},
     }
     if opts.count_voicemail and not confirm:
         table["call"].add("voicemail")
-    if opts.count_sms_sent:
+    if opts.count_sms_sent and not confirm:
         table["sms"].add("sent")
     if opts.count_email_sent:
         table["email"].add("sent")

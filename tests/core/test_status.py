@@ -291,9 +291,11 @@ def test_describe_lists_states_with_labels_terminal_and_reached_flags() -> None:
     data = describe(SMS)
     assert data["means"] == "sms"
     assert data["initial"] == "accepted"
-    assert data["terminal"] == ["received", "undelivered", "failed"]
-    assert data["reached"] == ["received"]
+    assert data["terminal"] == ["received", "undelivered", "failed", "confirmed"]
+    assert data["reached"] == ["received", "confirmed"]
     states = {s["state"]: s for s in data["states"]}  # type: ignore[attr-defined]
     assert states["received"]["label"] == "received (delivered)"
-    assert states["sent"]["next"] == ["received", "undelivered"]
+    assert states["sent"]["next"] == ["confirmed", "received", "undelivered"]
+    assert states["received"]["refined_by"] == ["confirmed"]
+    assert states["confirmed"]["label"] == "confirmed (replied)"
     assert states["received"]["terminal"] is True

@@ -34,7 +34,7 @@ async def test_a_delivered_sms_goes_through_queued_sending_sent_received():
         try:
             result = await channel.send(outbound(1, "+33612345678", "Alerte crue: évacuez"))
             assert isinstance(result, Accepted) and result.status == "sent"
-            assert result.provider_ref == f"{vm.device}#0/1"
+            assert result.provider_ref == f"{vm.imsi}:0:33612345678"  # SIM, reference, recipient
             await sink.wait_terminal([1], TERMINAL)
             assert sink.statuses(1) == ["queued", "sending", "received"]
             assert SMS.is_legal_sequence(["queued", "sending", "sent", "received"])
@@ -98,7 +98,7 @@ async def test_a_multipart_unicode_message_is_received_only_when_every_part_is()
         try:
             result = await channel.send(outbound(6, "+33612345678", text))
             assert isinstance(result, Accepted)
-            assert result.provider_ref is not None and result.provider_ref.endswith("#0.1.2.3/6")
+            assert result.provider_ref == f"{vm.imsi}:3:33612345678"  # the last part's reference
             await sink.wait_terminal([6], TERMINAL)
             assert sink.statuses(6).count("received") == 1
             assert vm.messages[0].text == text and len(vm.messages[0].references) == 4
