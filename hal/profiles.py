@@ -1,8 +1,9 @@
 """Modem profiles: what the standards leave open, per modem family.
 
-A profile declares what the modem can do (SMS, voice, text-to-speech, DTMF detection,
-delivery reports) and how: the commands that switch its indications on, how it reports
-call progress, how it speaks and how it reports digits. Channels check a profile's
+A profile declares what the modem can do (SMS, voice, text-to-speech, audio-file
+playback, DTMF detection, delivery reports) and how: the commands that switch its
+indications on, how it reports call progress, how it speaks or plays a stored file and
+how it reports digits. Channels check a profile's
 capabilities when they start and refuse what it lacks. To add a modem family, add a
 :class:`Profile` to :data:`PROFILES` (see ``docs/hal.md``).
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from attrs import frozen
+from attrs import field, frozen
 
 from tocsin.hal.errors import CapabilityError
 from tocsin.hal.session import Urc
@@ -32,6 +33,8 @@ class ModemCapabilities:
     sms: bool = True
     voice: bool = False
     tts: bool = False
+    audio: bool = False
+    """Plays an audio file stored on the modem into the call (a recorded message)."""
     dtmf: bool = False
     delivery_reports: bool = True
     voicemail_detection: bool = False
@@ -53,6 +56,35 @@ def simcom_tts(text: str) -> str:
 def quectel_tts(text: str) -> str:
     mode, payload = _ascii_or_ucs2(text)
     return f'AT+QTTS={mode},"{payload}"'
+
+
+MAX_AUDIO_NAME = 200
+
+
+def check_audio_name(name: str) -> str | None:
+    """Why ``name`` cannot be given to a modem as a file to play, or ``None``."""
+    if not name or len(name) > MAX_AUDIO_NAME:
+        return f"an audio file name is 1 to {MAX_AUDIO_NAME} characters, got {len(name)}"
+    if '"' in name or not name.isprintable():
+        return f"the audio file name {name!r} has a quote or a control character"
+    return None
+
+
+def simcom_audio(path: str, volume: int) -> str:
+    """SIM800's ``AT+CREC=4,"<file>",<channel>,<level>``: play a stored AMR/WAV file
+    into the call on the main channel (0) at ``volume`` (0-100); ``+CREC: 0`` follows
+    when it has played."""
+    return f'AT+CREC=4,"{path}",0,{volume}'
+
+
+SIMCOM_AUDIO_ERRORS = {
+    5004: "audio file format error",
+    5005: "file operation failure",
+    5006: "the audio file is empty",
+    5007: "wrong audio file size",
+    5008: "the audio file does not exist on the modem",
+}
+"""SIMCom's manufacturer-specific ``+CME ERROR`` codes of ``AT+CREC``."""
 
 
 def dtmf_char(urc: Urc) -> str:
@@ -82,6 +114,19 @@ class Profile:
     tts_languages: tuple[str, ...] = ()
     dtmf_urc: str = ""
     dtmf_digit: Callable[[Urc], str] = dtmf_char
+    audio_command: Callable[[str, int], str] | None = None
+    audio_done: str = ""
+    audio_stop: str = ""
+    audio_dir: str = ""
+    """Where the modem keeps audio files; a bare file name is looked up there."""
+    audio_errors: Mapping[int, str] = field(factory=dict)
+
+    def audio_path(self, name: str) -> str:
+        """The modem path of audio file ``name`` (a path with a drive or a directory is
+        kept as it is)."""
+        if ":" in name or "/" in name or "\\" in name:
+            return name
+        return self.audio_dir + name
 
     def require(self, *needs: str) -> None:
         """Raise :class:`CapabilityError` naming every capability in ``needs`` it lacks."""
@@ -103,7 +148,7 @@ SIMCOM = Profile(
     name="simcom",
     description="SIMCom SIM800 / SIM7600",
     match=r"simcom|sim800|sim7600|sim5320",
-    capabilities=ModemCapabilities(sms=True, voice=True, tts=True, dtmf=True),
+    capabilities=ModemCapabilities(sms=True, voice=True, tts=True, audio=True, dtmf=True),
     setup=("AT+CLCC=1", "AT+DDET=1"),
     call_events=CallEvents.CLCC_URC,
     tts_command=simcom_tts,
@@ -111,6 +156,11 @@ SIMCOM = Profile(
     tts_stop="AT+CTTS=0",
     tts_languages=("en", "zh"),
     dtmf_urc="+DTMF",
+    audio_command=simcom_audio,
+    audio_done="+CREC",
+    audio_stop="AT+CREC=5",
+    audio_dir="C:\\User\\",
+    audio_errors=SIMCOM_AUDIO_ERRORS,
 )
 
 QUECTEL = Profile(

@@ -33,7 +33,7 @@ URC_NAMES = frozenset(
     {
         "RING", "+CRING", "+CLIP", "+CLCC", "^DSCI", "NO CARRIER", "BUSY", "NO ANSWER",
         "NO DIALTONE", "+CMTI", "+CMT", "+CDS", "+CDSI", "+CUSD", "+DTMF", "+RXDTMF",
-        "+QTONEDET", "+CTTS", "+QTTS", "+CREG", "+CGREG", "+CPIN", "+CFUN",
+        "+QTONEDET", "+CTTS", "+QTTS", "+CREC", "+CREG", "+CGREG", "+CPIN", "+CFUN",
         "CALL READY", "SMS READY", "RDY", "+QIND", "^RSSI", "^MODE", "^BOOT", "^SRVST",
         "+CSQN", "VOICE CALL", "MISSED_CALL",
     }

@@ -21,6 +21,8 @@ class VirtualCall:
         self.scenario = scenario
         self.stat = DIALING
         self.spoken: list[str] = []
+        self.played: list[str] = []
+        """Audio files played into the call, in order."""
         self.digits_pressed = ""
         self.outcome = ""
         self._speech = 0  # the speech now playing (a newer one or a stop supersedes it)
@@ -75,12 +77,20 @@ class VirtualCall:
     def speak(self, text: str) -> None:
         """The caller plays ``text``; the far end may press a key while it plays."""
         self.spoken.append(text)
-        self._speech += 1
-        self.modem.spawn(self._play(text, self._speech, first=len(self.spoken) == 1), "speech")
+        self._start(len(text) * self.modem.timing.speech_per_char, self.modem.dialect.tts_done)
 
-    async def _play(self, text: str, speech: int, *, first: bool) -> None:
+    def play_file(self, path: str, seconds: float) -> None:
+        """The caller plays a stored audio file lasting ``seconds``."""
+        self.played.append(path)
+        self._start(seconds, self.modem.dialect.audio_done)
+
+    def _start(self, duration: float, done: str) -> None:
+        self._speech += 1
+        first = len(self.spoken) + len(self.played) == 1
+        self.modem.spawn(self._play(duration, self._speech, done, first=first), "speech")
+
+    async def _play(self, duration: float, speech: int, done: str, *, first: bool) -> None:
         modem, timing, fate = self.modem, self.modem.timing, self.scenario.call
-        duration = len(text) * timing.speech_per_char
         if first and fate in (CallFate.PRESS_1, CallFate.PRESS_OTHER):
             press = min(timing.press, duration)
             await modem.pause(press)
@@ -91,11 +101,11 @@ class VirtualCall:
             modem.emit_digit(digit)
             duration -= press
         await modem.pause(duration)
-        if self.active and speech == self._speech and modem.dialect.tts_done:
-            modem.urc(modem.dialect.tts_done)
+        if self.active and speech == self._speech and done:
+            modem.urc(done)
 
     def stop_speech(self) -> None:
-        """The caller stopped the speech (nothing more is reported for it)."""
+        """The caller stopped the speech or the file (nothing more is reported for it)."""
         self._speech += 1
 
     def hang_up_local(self) -> None:

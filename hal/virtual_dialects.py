@@ -22,6 +22,9 @@ class Dialect:
     dtmf_ascii: bool = False  # Quectel reports digits as ASCII codes
     dtmf_urc: str = ""
     chatter: str = ""  # an unsolicited line the modem emits while it works
+    audio: str = ""  # "AT+CREC": mode 4 plays a stored file into the call, mode 5 stops
+    audio_done: str = ""  # "+CREC: 0" once the file has played
+    audio_missing: str = ""  # the error for a file that is not stored
 
 
 DIALECTS: dict[str, Dialect] = {
@@ -29,7 +32,8 @@ DIALECTS: dict[str, Dialect] = {
     for d in (
         Dialect("simcom", "SIMCOM_Ltd", "SIMCOM_SIM800L", "Revision:1418B05SIM800L24",
                 call_urc="+CLCC", call_urc_on="AT+CLCC=1", tts="AT+CTTS", tts_done="+CTTS: 0",
-                dtmf_on="AT+DDET=1", dtmf_urc="+DTMF"),
+                dtmf_on="AT+DDET=1", dtmf_urc="+DTMF", audio="AT+CREC", audio_done="+CREC: 0",
+                audio_missing="+CME ERROR: 5008"),
         Dialect("quectel", "Quectel", "EC25", "EC25EFAR06A06M4G",
                 call_urc="^DSCI", call_urc_on="AT^DSCI=1", tts="AT+QTTS", tts_done="+QTTS: 0",
                 dtmf_on="AT+QTONEDET=1", dtmf_ascii=True, dtmf_urc="+QTONEDET"),

@@ -21,7 +21,7 @@ import os
 import re
 import tempfile
 import tty
-from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,7 @@ class VirtualModem:
         link_dir: str | Path | None = None,
         balance: str = "Your balance is 12.34 EUR",
         unplug_after: int | None = None,
+        audio_files: Mapping[str, float] | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r} (known: {', '.join(sorted(DIALECTS))})")
@@ -105,6 +106,9 @@ class VirtualModem:
         self.balance = balance
         self.unplug_after = unplug_after
         """Pull the cable in the middle of this many-th SMS part (once)."""
+        self.audio_files: dict[str, float] = dict(audio_files or {})
+        """Audio files stored on the modem (path -> seconds it plays), for dialects that
+        play files (SIMCom ``AT+CREC``)."""
         self.submits = 0
         self.name = name or f"vmodem{number}"
         self.imei = f"35{number:013d}"
@@ -487,7 +491,27 @@ class VirtualModem:
             return ([self.call.clcc_line()] if self.call and self.call.listed else []), "OK"
         if dialect.tts and head.startswith(dialect.tts[2:].upper() + "="):
             return self._tts(command.split("=", 1)[1])
+        if dialect.audio and head.startswith(dialect.audio[2:].upper() + "="):
+            return self._play_file(command.split("=", 1)[1])
         return [], "ERROR"
+
+    def _play_file(self, args: str) -> tuple[list[str], str]:
+        """``4,"<path>",<channel>,<level>`` plays a stored file; ``5`` stops it."""
+        mode, _, rest = args.partition(",")
+        if mode.strip() == "5":
+            if self.call is not None:
+                self.call.stop_speech()
+            return [], "OK"
+        fields = rest.split(",")
+        if mode.strip() != "4" or len(fields) < 3 or not fields[-1].strip().isdigit():
+            return [], "ERROR"
+        path = ",".join(fields[:-2]).strip().strip('"')
+        if path not in self.audio_files:
+            return [], self.dialect.audio_missing or "ERROR"
+        if self.call is None or not self.call.active:
+            return [], "+CME ERROR: 3"
+        self.call.play_file(path, self.audio_files[path])
+        return [], "OK"
 
     def _tts(self, args: str) -> tuple[list[str], str]:
         mode, _, payload = args.partition(",")

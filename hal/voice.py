@@ -4,6 +4,10 @@ Call progress comes from the profile's source (``+CLCC`` or ``^DSCI`` pushed by 
 modem, or ``AT+CLCC`` asked when nothing is pushed) and from the final codes ``BUSY``,
 ``NO ANSWER`` and ``NO CARRIER``. Everything is awaited as events on one queue fed by
 the session's subscriber; timeouts bound each wait, nothing sleeps.
+
+Once answered, the call plays its message: an audio file stored on the modem when the
+plan names one (profiles with the ``audio`` capability: SIMCom's ``AT+CREC=4``, which
+reports ``+CREC: 0`` when it has played), else the text by the modem's text-to-speech.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from collections.abc import Callable
 
 from attrs import frozen
 
-from tocsin.hal.errors import AtError, HalError, ModemGone
+from tocsin.hal.errors import AtError, CapabilityError, HalError, ModemGone
 from tocsin.hal.modem import Modem
-from tocsin.hal.profiles import CallEvents
+from tocsin.hal.profiles import CallEvents, check_audio_name
 from tocsin.hal.session import Urc
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,10 @@ class CallPlan:
     text: str
     repeat: int = 1
     confirm: bool = False
+    audio: str = ""
+    """An audio file on the modem (a name in the profile's directory, or a path) played
+    instead of the text; the modem must have the ``audio`` capability."""
+    volume: int = 90
     ring_timeout: float = 45.0
     confirm_window: float = 8.0
     max_duration: float = 300.0
@@ -101,7 +109,7 @@ class _Call:
             return None
 
     def _handle(self, urc: Urc) -> str | None:
-        """Apply one event; returns 'tts-done' when speech finished, raises _End."""
+        """Apply one event; returns 'played' when the message (speech or audio file) finished, raises _End."""
         profile = self.modem.profile
         if urc.name == "GONE":
             raise _End(Outcome.FAILED, f"modem lost: {urc.line}")
@@ -126,8 +134,8 @@ class _Call:
             self.digits += digit
             if self.plan.confirm and digit == "1":
                 raise _End(Outcome.CONFIRMED)
-        elif profile.tts_done and urc.name == profile.tts_done:
-            return "tts-done"
+        elif urc.name in (profile.tts_done, profile.audio_done) and urc.name:
+            return "played"
         return None
 
     def _hung_up(self) -> _End:
@@ -196,23 +204,38 @@ class _Call:
                 raise _End(Outcome.NO_ANSWER, "no answer before the ring timeout")
             self._handle(urc)
 
+    def _message_command(self) -> str | None:
+        """The command that plays the message once, ``None`` when the modem cannot."""
+        profile, plan = self.modem.profile, self.plan
+        if plan.audio:
+            if profile.audio_command is None:
+                return None
+            return profile.audio_command(profile.audio_path(plan.audio), plan.volume)
+        return profile.tts_command(plan.text) if profile.tts_command is not None else None
+
+    def _refusal(self, exc: AtError) -> str:
+        if not self.plan.audio:
+            return f"text-to-speech refused: {exc}"
+        meaning = self.modem.profile.audio_errors.get(exc.code or -1, exc.meaning)
+        return f"audio file {self.plan.audio!r} refused: {meaning} ({exc})"
+
     async def _speak(self) -> None:
-        profile = self.modem.profile
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.plan.max_duration
+        command = self._message_command()
         for _ in range(max(1, self.plan.repeat)):
-            if profile.tts_command is None:
+            if command is None:
                 break
             try:
-                await self.modem.command(profile.tts_command(self.plan.text))
+                await self.modem.command(command)
             except AtError as exc:
                 self._drain()  # a hang-up that came first explains the refusal
-                raise _End(Outcome.FAILED, f"text-to-speech refused: {exc}") from None
+                raise _End(Outcome.FAILED, self._refusal(exc)) from None
             while True:
                 urc = await self._next(max(0.0, deadline - loop.time()))
                 if urc is None:
                     raise _End(Outcome.COMPLETED, "maximum call duration reached")
-                if self._handle(urc) == "tts-done":
+                if self._handle(urc) == "played":
                     break
         if self.plan.confirm:
             window_end = loop.time() + self.plan.confirm_window
@@ -223,10 +246,12 @@ class _Call:
                 self._handle(urc)
 
     async def _hang_up(self) -> None:
+        profile = self.modem.profile
+        stop = profile.audio_stop if self.plan.audio else profile.tts_stop
         with contextlib.suppress(HalError):
-            if self.modem.profile.tts_stop:
+            if stop:
                 with contextlib.suppress(AtError):
-                    await self.modem.command(self.modem.profile.tts_stop)
+                    await self.modem.command(stop)
             await self.modem.command("ATH")
 
 
@@ -234,6 +259,11 @@ async def place_call(
     modem: Modem, number: str, plan: CallPlan, on_progress: Callable[[Progress], None]
 ) -> CallResult:
     """Dial ``number``, report progress through ``on_progress``, play ``plan`` when
-    answered, listen for digits, hang up, and say how the call ended."""
-    modem.profile.require("voice")
+    answered, listen for digits, hang up, and say how the call ended.
+
+    Raises :class:`~tocsin.hal.errors.CapabilityError` before dialling when the plan
+    has an audio file and the modem cannot play one, or when the file name is bad."""
+    modem.profile.require(*(("voice", "audio") if plan.audio else ("voice",)))
+    if plan.audio and (problem := check_audio_name(plan.audio)):
+        raise CapabilityError(problem)
     return await _Call(modem, number, plan, on_progress).run()

@@ -95,7 +95,7 @@ def probe(device: str, pin_env: str | None, profile: str | None) -> None:
     async def work(modem: Modem) -> None:
         info = await modem.probe()
         caps = modem.profile.capabilities
-        can = [n for n in ("sms", "voice", "tts", "dtmf", "delivery_reports") if getattr(caps, n)]
+        can = [n for n in ("sms", "voice", "tts", "audio", "dtmf", "delivery_reports") if getattr(caps, n)]
         dbm = f" ({info.signal_dbm} dBm)" if info.signal_dbm is not None else ""
         signal_text = f"{info.signal if info.signal is not None else 'unknown'}{dbm}"
         profile_text = f"{modem.profile.name} - {modem.profile.description}"

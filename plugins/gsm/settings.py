@@ -19,7 +19,7 @@ from tocsin.errors import ConfigError
 from tocsin.hal.errors import HalError
 from tocsin.hal.modem import Modem
 from tocsin.hal.pool import ModemPool, PoolSettings
-from tocsin.hal.profiles import PROFILES
+from tocsin.hal.profiles import PROFILES, check_audio_name
 
 MIN_TIMEOUT = 5.0
 """Wall-clock floor of scaled safety timeouts (seconds)."""
@@ -31,7 +31,7 @@ COMMON_KEYS = {
 SMS_KEYS = COMMON_KEYS | {"submit_timeout", "status_reports"}
 VOICE_KEYS = COMMON_KEYS | {
     "repeat", "ring_timeout", "confirm_window", "max_duration", "confirmation", "poll_interval",
-    "default_language",
+    "default_language", "audio_files", "volume",
 }
 
 
@@ -57,6 +57,10 @@ class GsmSettings:
     poll_interval: float = 1.0
     confirmation: bool = True
     default_language: str = "en"
+    audio_files: Mapping[str, str] = field(factory=dict)
+    """A message's ``audio_url`` (a URL the cloud channels fetch, or a name) -> the file
+    stored on the modems that plays it."""
+    volume: int = 90
 
     @property
     def scale(self) -> float:
@@ -119,6 +123,26 @@ def _bool(options: Mapping[str, Any], key: str, where: str, default: bool) -> bo
     if not isinstance(value, bool):
         raise ConfigError(f"{where}.{key}: expected true or false, got {value!r}")
     return value
+
+
+def _audio_files(options: Mapping[str, Any], where: str) -> dict[str, str]:
+    files = options.get("audio_files", {})
+    if not isinstance(files, Mapping) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in files.items()
+    ):
+        raise ConfigError(
+            f'{where}.audio_files: expected a table of "audio URL or name" = "file on the modem"')
+    for key, value in files.items():
+        if problem := check_audio_name(value):
+            raise ConfigError(f"{where}.audio_files.{key}: {problem}")
+    return {k.strip(): v for k, v in files.items()}
+
+
+def _volume(options: Mapping[str, Any], where: str) -> int:
+    volume: int = _number(options, "volume", where, 90, integer=True)
+    if volume > 100:
+        raise ConfigError(f"{where}.volume: expected 0 to 100, got {volume}")
+    return volume
 
 
 def parse_settings(name: str, options: Mapping[str, Any], *, voice: bool) -> GsmSettings:
@@ -186,4 +210,6 @@ def parse_settings(name: str, options: Mapping[str, Any], *, voice: bool) -> Gsm
         poll_interval=_duration(options, "poll_interval", where, 1.0),
         confirmation=_bool(options, "confirmation", where, True),
         default_language=str(options.get("default_language", "en")),
+        audio_files=_audio_files(options, where),
+        volume=_volume(options, where),
     )

@@ -7,6 +7,12 @@ alerts, *in progress* when answered; then *busy*, *no answer*, *completed*, *con
 cannot tell a voicemail or a fax from a person: the capabilities say so, and such a
 call ends *completed*, never *voicemail*.
 
+A message with an ``audio_url`` is a recorded message: the modems play a file stored on
+them instead of speaking the text. The URL (what a cloud channel would fetch) is mapped
+to the file by ``audio_files``; a bare name is taken as the file itself. On modems that
+cannot play files (their profile lacks ``audio``), such a message is refused with that
+reason rather than read out by the text-to-speech.
+
 ``send`` returns once the call is dialled; the modem stays with the call until it
 ends, and the rest is reported through the sink. As for SMS, a failure once the call is
 *queued* is final; only when no modem is in service does ``send`` fail temporarily.
@@ -16,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
+import attrs
 
 from tocsin.channel import (
     Accepted,
@@ -33,6 +41,7 @@ from tocsin.clock import Clock
 from tocsin.hal.errors import CapabilityError, HalError
 from tocsin.hal.modem import Modem
 from tocsin.hal.pool import ModemPool, NoModemAvailable
+from tocsin.hal.profiles import check_audio_name
 from tocsin.hal.voice import CallPlan, CallResult, Progress, place_call
 from tocsin.plugins.gsm.common import Reporter, check_number, pool_health
 from tocsin.plugins.gsm.settings import GsmSettings, parse_settings
@@ -75,6 +84,9 @@ class GsmVoiceChannel:
             await pool.stop()
             raise CapabilityError(f"channel {self.name!r}: {exc}") from None
         self.pool = pool
+        # audio files are optional: a message with one is refused on modems that lack it
+        self.capabilities = attrs.evolve(
+            self.capabilities, audio=all(m.profile.capabilities.audio for m in pool.modems()))
 
     async def stop(self) -> None:
         for task in list(self._calls):
@@ -93,10 +105,28 @@ class GsmVoiceChannel:
         """Calls dialled or waiting for a modem whose outcome is not reported yet."""
         return len(self._calls)
 
+    def audio_for(self, audio_url: str) -> str:
+        """The modem file that plays ``audio_url`` (``""``: none, speak the text);
+        :class:`ValueError` saying why it cannot be played."""
+        url = audio_url.strip()
+        if not url:
+            return ""
+        if url in self.settings.audio_files:
+            return self.settings.audio_files[url]
+        if "://" in url:
+            raise ValueError(
+                f"audio {url!r} is a URL, and a GSM modem plays only files stored on it: "
+                f"map it to one in channels.{self.name}.audio_files")
+        if problem := check_audio_name(url):
+            raise ValueError(problem)
+        return url
+
     def plan_for(self, outbound: OutboundAttempt) -> CallPlan:
         s = self.settings
         return CallPlan(
             text=outbound.message.text,
+            audio=self.audio_for(outbound.message.audio_url),
+            volume=s.volume,
             repeat=outbound.message.repeat if outbound.message.repeat > 1 else s.repeat,
             confirm=outbound.requires_confirmation and s.confirmation,
             ring_timeout=s.bound(s.ring_timeout),
@@ -110,8 +140,14 @@ class GsmVoiceChannel:
         number = attempt.address.strip()
         if problem := check_number(number):
             return PermanentFailure(problem)
-        if not outbound.message.text:
-            return PermanentFailure("the call has no text to speak")
+        try:
+            audio = self.audio_for(outbound.message.audio_url)
+        except ValueError as exc:
+            return PermanentFailure(str(exc))
+        if not outbound.message.text and not audio:
+            return PermanentFailure("the call has no text to speak and no audio file to play")
+        if audio and (problem := self._cannot_play()):
+            return PermanentFailure(problem)
         if outbound.requires_confirmation and not self.settings.confirmation:
             return PermanentFailure(f"channel {self.name!r} is configured without DTMF confirmation")
         if self.pool is None:
@@ -164,6 +200,20 @@ class GsmVoiceChannel:
         if not device:
             return Accepted(status="queued")  # the outcome (failed) follows through the sink
         return Accepted(provider_ref=f"{device}#{attempt.id}", status="started")
+
+    def _cannot_play(self) -> str | None:
+        """Why the modems cannot play an audio file, or ``None`` when one can."""
+        if self.pool is None:
+            return None  # not started: the temporary failure below says so
+        lacking = []
+        for modem in self.pool.modems():
+            try:
+                modem.profile.require("audio")
+            except CapabilityError as exc:
+                lacking.append(str(exc))
+            else:
+                return None
+        return f"channel {self.name!r} cannot play an audio file: {'; '.join(lacking)}" if lacking else None
 
     def _language_note(self, language: str) -> str:
         if not language or self.pool is None:

@@ -56,7 +56,7 @@ def test_probe_send_call_and_ussd_through_an_emulated_modem(emulated):
     device, proc = emulated
     code, out = run("modem", "probe", device)
     assert code == 0, out
-    assert "SIMCOM_SIM800L" in out and "sms, voice, tts, dtmf, delivery_reports" in out
+    assert "SIMCOM_SIM800L" in out and "sms, voice, tts, audio, dtmf, delivery_reports" in out
     assert "registered (home)" in out and "-73 dBm" in out and "Tocsin Mobile" in out
 
     code, out = run("modem", "send", device, "+33612345678", "Bonjour 😀", "--wait", "5")
