@@ -495,13 +495,17 @@ class VirtualModem:
             return self._play_file(command.split("=", 1)[1])
         return [], "ERROR"
 
+    def _stop_playing(self) -> tuple[list[str], str]:
+        """Speech and file playback stop the same way: nothing more is reported for them."""
+        if self.call is not None:
+            self.call.stop_speech()
+        return [], "OK"
+
     def _play_file(self, args: str) -> tuple[list[str], str]:
         """``4,"<path>",<channel>,<level>`` plays a stored file; ``5`` stops it."""
         mode, _, rest = args.partition(",")
         if mode.strip() == "5":
-            if self.call is not None:
-                self.call.stop_speech()
-            return [], "OK"
+            return self._stop_playing()
         fields = rest.split(",")
         if mode.strip() != "4" or len(fields) < 3 or not fields[-1].strip().isdigit():
             return [], "ERROR"
@@ -516,9 +520,7 @@ class VirtualModem:
     def _tts(self, args: str) -> tuple[list[str], str]:
         mode, _, payload = args.partition(",")
         if mode.strip() == "0":
-            if self.call is not None:
-                self.call.stop_speech()
-            return [], "OK"
+            return self._stop_playing()
         text = payload.strip().strip('"')
         if mode.strip() == "1":
             text = bytes.fromhex(text).decode("utf-16-be", "replace")
