@@ -3,6 +3,9 @@
 A message of *n* parts is *received* when every part's status report says delivered,
 *undelivered* as soon as one part's report is a final failure; "still trying" reports
 change nothing. References are per modem, so the key in memory is (device, reference).
+Once a message has its verdict, later reports for its parts (a network repeating
+itself, the other parts of an undelivered message) are swallowed, until the modem gives
+the reference to a new message.
 
 The memory goes with the process, but a status report may arrive hours later (a handset
 switched off), after a restart. So every message also gets a durable key, stored as its
@@ -22,6 +25,8 @@ reported by that key, and the status applier finds the attempt in the store.
 
 from __future__ import annotations
 
+import collections
+
 from attrs import define, field, frozen
 
 from tocsin.hal.codes import Delivery, tp_status_meaning
@@ -34,6 +39,7 @@ class _Message:
     parts: int
     delivered: set[int] = field(factory=set)
     keys: list[tuple[str, int]] = field(factory=list)
+    decided: bool = False
 
 
 @frozen
@@ -67,6 +73,9 @@ class DeliveryTracker:
     def __init__(self) -> None:
         self._by_ref: dict[tuple[str, int], tuple[_Message, int]] = {}
         self._early: dict[tuple[str, int], StatusReport] = {}
+        self._decided: collections.OrderedDict[tuple[str, int], None] = collections.OrderedDict()
+        """Keys of messages whose verdict is given: their later reports (a network that
+        repeats itself, the other parts of an undelivered message) change nothing."""
 
     def expect(self, attempt_id: int | None, parts: int) -> _Message:
         return _Message(attempt_id, parts)
@@ -75,20 +84,28 @@ class DeliveryTracker:
         """Record that part ``index`` left ``device`` with ``reference``; a report that
         came in before this call is applied now."""
         key = (device, reference)
-        self._by_ref[key] = (message, index)
         message.keys.append(key)
+        if message.decided:
+            self._remember(key)
+            self._early.pop(key, None)
+            return None
+        self._decided.pop(key, None)  # the reference came round again: a new message
+        self._by_ref[key] = (message, index)
         early = self._early.pop(key, None)
         return self.report(device, early) if early else None
 
     def knows(self, device: str, reference: int) -> bool:
         """Whether a part sent by this process from ``device`` has ``reference``."""
-        return (device, reference) in self._by_ref
+        key = (device, reference)
+        return key in self._by_ref or key in self._decided
 
     def report(self, device: str, report: StatusReport) -> Verdict | None:
         """Apply one status report; a verdict when the message's fate is now known. A
         report for a reference not (yet) known is kept: its part may be about to be
         recorded (``+CDS`` can overtake ``+CMGS`` on the line)."""
         key = (device, report.reference)
+        if key in self._decided:
+            return None
         found = self._by_ref.get(key)
         if found is None:
             self._early[key] = report
@@ -108,8 +125,16 @@ class DeliveryTracker:
         return Verdict(message.attempt_id, status, reason)
 
     def _forget(self, message: _Message) -> None:
+        message.decided = True
         for key in message.keys:
             self._by_ref.pop(key, None)
+            self._remember(key)
+
+    def _remember(self, key: tuple[str, int]) -> None:
+        self._decided[key] = None
+        self._decided.move_to_end(key)
+        if len(self._decided) > 10_000:  # references wrap at 256 per modem anyway
+            self._decided.popitem(last=False)
 
     @property
     def waiting(self) -> int:
