@@ -52,15 +52,26 @@ URCS = [
 ENDING = st.sampled_from(["\r\n", "\n", "\r"])
 
 
+def _asks(step: Step) -> str:
+    """The response prefix ``step``'s command asks for (``AT+CLCC`` -> ``+CLCC``)."""
+    return step.command[2:].split("=")[0].rstrip("?")
+
+
 @st.composite
 def scripts(draw):
     """Steps, each with URCs inserted between (or after) its lines, and line endings."""
     echo = draw(st.booleans())
     out = []
     for step in draw(st.lists(st.sampled_from(STEPS), min_size=1, max_size=5)):
-        allowed = [u for u in URCS if u.name != step.command[2:].split("=")[0].rstrip("?")]
-        inserts = draw(st.lists(st.tuples(st.integers(0, len(step.lines) + 1), st.sampled_from(allowed)),
-                                max_size=3))
+        allowed = [u for u in URCS if u.name != _asks(step)]
+        # a URC after the final result may be read once the next command is sent (its line
+        # ends only with the next bytes): it must not be one any command asks for, or it
+        # is rightly taken as that command's response
+        trailing = [u for u in allowed if u.name not in {_asks(s) for s in STEPS}]
+        inserts = draw(st.lists(
+            st.tuples(st.integers(0, len(step.lines)), st.sampled_from(allowed))
+            | st.tuples(st.just(len(step.lines) + 1), st.sampled_from(trailing)),
+            max_size=3))
         endings = draw(st.lists(ENDING, min_size=20, max_size=20))
         cuts = draw(st.lists(st.integers(0, 400), max_size=8))
         after_prompt = draw(st.none() | st.sampled_from(allowed)) if step.body else None
