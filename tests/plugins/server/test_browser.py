@@ -1,14 +1,17 @@
 """The dashboard in a real browser: Debian's chromium, headless, driven by Playwright.
 
-The server runs under uvicorn on loopback; screenshots of the main pages are written to
-``docs/screenshots/`` for the documentation.
+The server runs under uvicorn on loopback; screenshots of the main pages are taken
+(written to ``docs/screenshots/`` for the documentation when ``TOCSIN_SCREENSHOTS=1``, else
+to a temporary folder, so that a test run leaves the working tree as it found it).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +29,11 @@ from tocsin.runtime import Runtime
 from .conftest import PASSWORD, add_user
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+    if os.environ.get("TOCSIN_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "tocsin-screenshots"
+)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
