@@ -273,7 +273,7 @@ class StatusApplier:
                 for row in conn.execute(
                     select(attempts.c.id, attempts.c.provider_ref).where(
                         attempts.c.channel == channel, attempts.c.provider_ref.in_(chunk)
-                    )
+                    ).order_by(attempts.c.id)  # a reference reused later: the newest attempt wins
                 ):
                     found[(channel, row.provider_ref)] = row.id
         resolved: list[tuple[int, StatusEvent]] = []

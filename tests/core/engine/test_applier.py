@@ -81,6 +81,24 @@ async def test_a_callback_arriving_before_its_reference_is_stored_is_applied_lat
     await applier.stop()
 
 
+async def test_a_provider_reference_used_twice_names_the_newest_attempt(make_runtime: Any) -> None:
+    runtime = make_runtime()
+    _setup(runtime)
+    contact = runtime.store.contacts.all_ids()[0]
+    # a modem's message references wrap around: the same one comes back for a later message
+    older, newer = runtime.store.attempts.insert_many(
+        [Attempt(None, contact, "sms", "+33600000001", "", channel="gw", provider_ref="wrapped")
+         for _ in range(2)]
+    )
+    applier = StatusApplier(runtime)
+    applier.bind()
+    applier.report(StatusEvent("sent", AT, channel="gw", provider_ref="wrapped"))
+    assert (await applier.flush()).events == 1
+    assert runtime.store.attempts.get(newer).status == "sent"
+    assert runtime.store.attempts.get(older).status == ""
+    await applier.stop()
+
+
 async def test_stop_by_sms_opts_the_contact_out_and_later_alerts_skip_it(make_app: Any, helpers: Any) -> None:
     app = await make_app(channels={"text": helpers.console("sms")})
     ids = helpers.add_group(app, "town", [helpers.person(1), helpers.person(2)])
