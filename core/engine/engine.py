@@ -274,6 +274,8 @@ class Engine:
         for timer in claimed:
             try:
                 await self._run_timer(timer)
+            except work.TimerClosed as exc:
+                log.info("%s", exc)
             except work.LeaseLost as exc:
                 log.warning("%s", exc)
             except Exception:

@@ -58,6 +58,11 @@ class LeaseLost(Exception):
     """Another engine took this timer over (our lease ran out): the page is rolled back."""
 
 
+class TimerClosed(LeaseLost):
+    """The timer was closed meanwhile (its alert was cancelled or met its target): the
+    work simply stops; nothing went wrong."""
+
+
 def _address(contact: Contact | None, machine: StatusMachine) -> str | None:
     if contact is None or contact.opted_out:
         return None
@@ -101,6 +106,8 @@ def _hold(store: Store, timer: Timer, ctx: Context, conn: Connection) -> None:
     """Renew the lease first thing in the page's transaction; a timer closed meanwhile
     (the alert was cancelled) or taken over stops here, before any work."""
     if ctx.lease_until is not None and not store.timers.extend(timer.id, ctx.node, ctx.lease_until, conn):
+        if store.timers.is_done(timer.id, conn):
+            raise TimerClosed(f"timer {timer.id} was closed (its alert was cancelled or is over)")
         raise LeaseLost(f"timer {timer.id} is no longer held by {ctx.node}")
 
 
@@ -252,5 +259,6 @@ __all__ = [
     "Context",
     "LeaseLost",
     "PageResult",
+    "TimerClosed",
     "run_page",
 ]

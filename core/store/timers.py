@@ -99,6 +99,11 @@ class Timers:
             ).rowcount
         )
 
+    def is_done(self, timer_id: int, conn: Connection) -> bool:
+        """Whether the timer was closed (done), or no longer exists."""
+        done = conn.execute(select(timers.c.done_at).where(timers.c.id == timer_id)).one_or_none()
+        return done is None or done[0] is not None
+
     def progress(self, timer_id: int, payload: Mapping[str, Any], conn: Connection) -> None:
         """Record a timer's progress (its cursor) in the caller's transaction."""
         conn.execute(update(timers).where(timers.c.id == timer_id).values(payload=dict(payload)))
