@@ -29,7 +29,11 @@ def bind_loopback(port: int = 0) -> socket.socket:
     then body waits for the client's delayed ACK — about 40 ms a request."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, port))
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError:
+        sock.close()
+        raise
     sock.listen(1024)
     sock.set_inheritable(True)
     return sock

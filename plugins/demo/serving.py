@@ -15,27 +15,20 @@ import uvicorn
 
 from tocsin.errors import ConfigError
 from tocsin.runtime import Runtime
+from tocsin.testing.http_server import LOOPBACK, bind_loopback
 
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 
 
 def bind(port: int) -> socket.socket:
-    """A listening socket on loopback, or a :class:`ConfigError` saying the port is taken.
-
-    ``IPPROTO_TCP`` is named so that asyncio sets ``TCP_NODELAY`` on accepted connections
-    (it skips sockets of protocol 0): otherwise a kept-alive webhook connection waits
-    40 ms for a delayed ACK between a response's headers and its body."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """A listening socket on loopback (:func:`~tocsin.testing.http_server.bind_loopback`,
+    which keeps Nagle off), or a :class:`ConfigError` saying the port is taken."""
     try:
-        sock.bind((HOST, port))
+        return bind_loopback(port)
     except OSError as exc:
-        sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(f"port {port} on {HOST} is taken; choose another with --port") from None
         raise ConfigError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
-    sock.listen(128)
-    return sock
 
 
 class _HostedServer(uvicorn.Server):
