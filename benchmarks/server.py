@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
+import httpx2
 from sqlalchemy import func, select
 
 from tocsin.config import load_config
@@ -152,9 +152,9 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+            if httpx2.get(f"{url}/api/health", timeout=2).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             time.sleep(0.2)
     raise SystemExit("the server did not start")
 
@@ -217,7 +217,7 @@ def main() -> None:
             time.sleep(0.5)
         print(f"  events applied by the engine: {applied:,} of {n + 200:,}")
 
-        with httpx.Client(base_url=base, timeout=60,
+        with httpx2.Client(base_url=base, timeout=60,
                           headers={"authorization": f"Bearer {token}",
                                    "accept": "text/html", "accept-language": "fr"}) as client:
             page = f"/alerts/{big.alert.id}"

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-import httpx
+import httpx2
 from attrs import define, field, frozen
 from litestar import Litestar, Request, Response, route
 
@@ -76,11 +76,11 @@ class GatewaySimulator:
     base_url: str = ""
     _background: BackgroundTasks = field(factory=BackgroundTasks)
     _tries: dict[str, int] = field(factory=dict)
-    _client: httpx.AsyncClient | None = None
+    _client: httpx2.AsyncClient | None = None
     _server: Any = None
 
     async def __aenter__(self) -> GatewaySimulator:
-        self._client = httpx.AsyncClient(timeout=10.0, trust_env=False)
+        self._client = httpx2.AsyncClient(timeout=10.0, trust_env=False)
         self._server = serving(self.app(), sock=bind_loopback(self.port))
         self.base_url = await self._server.__aenter__()
         return self
@@ -150,7 +150,7 @@ class GatewaySimulator:
             else:
                 response = await self._client.get(url)
             status, reply = response.status_code, response.text
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         self.reports.append(ReportRecord(dialect, message_id, code, status, reply))
 

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import httpx
+import httpx2
 from attrs import define, field, frozen
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
@@ -114,14 +114,14 @@ class TwilioSimulator:
     _background: BackgroundTasks = field(factory=BackgroundTasks)
     _attempts_by_number: dict[tuple[str, str], int] = field(factory=dict)
     _buckets: dict[str, _Bucket] = field(factory=dict)
-    _client: httpx.AsyncClient | None = None
+    _client: httpx2.AsyncClient | None = None
     _server: Any = None
 
     # -- life --------------------------------------------------------------------------
 
     async def __aenter__(self) -> TwilioSimulator:
-        self._client = httpx.AsyncClient(
-            timeout=10.0, trust_env=False, limits=httpx.Limits(max_connections=50)
+        self._client = httpx2.AsyncClient(
+            timeout=10.0, trust_env=False, limits=httpx2.Limits(max_connections=50)
         )
         sock = bind_loopback(self.port)
         self._server = serving(self.app(), sock=sock)
@@ -428,7 +428,7 @@ class TwilioSimulator:
             response = await self._client.post(url, content=_encode(params), headers=headers)
             status = response.status_code
             text = response.text if response.is_success else None
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         self.callbacks.append(CallbackRecord(kind, url, tuple(params), status, token))
         return text

@@ -1,5 +1,5 @@
 """Shared pieces of the HTTP cloud channel plugins (Twilio, generic gateways).
 
 Not a plugin itself (it registers nothing): a per-sender rate limiter, the pooled
-``httpx`` client and the retry policy for provider APIs.
+``httpx2`` client and the retry policy for provider APIs.
 """

@@ -1,6 +1,6 @@
 """The pooled HTTP client of the cloud channels and the retry policy for provider APIs.
 
-One ``httpx.AsyncClient`` per channel: HTTP/1.1 (HTTP/2 off, as most SMS APIs and
+One ``httpx2.AsyncClient`` per channel: HTTP/1.1 (HTTP/2 off, as most SMS APIs and
 gateways speak it), a keep-alive pool sized to the channel's concurrency. Server errors
 (5xx) and connection failures are retried with exponential backoff inside one send;
 ``429`` is returned at once so the caller can honour ``Retry-After``.
@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import httpx
+import httpx2
 from attrs import frozen
 
 from tocsin.errors import ConfigError
@@ -51,17 +51,17 @@ def new_client(
     timeout: float = 10.0,
     connections: int = 10,
     headers: Mapping[str, str] | None = None,
-) -> httpx.AsyncClient:
+) -> httpx2.AsyncClient:
     """A keep-alive HTTP/1.1 client for one channel."""
-    limits = httpx.Limits(
+    limits = httpx2.Limits(
         max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30.0
     )
-    return httpx.AsyncClient(
+    return httpx2.AsyncClient(
         base_url=base_url,
-        auth=httpx.BasicAuth(*auth) if auth else None,
+        auth=httpx2.BasicAuth(*auth) if auth else None,
         http2=False,
         limits=limits,
-        timeout=httpx.Timeout(timeout),
+        timeout=httpx2.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         follow_redirects=False,
         trust_env=False,
@@ -69,14 +69,14 @@ def new_client(
 
 
 async def request_with_retry(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     method: str,
-    url: str | httpx.URL,
+    url: str | httpx2.URL,
     *,
     policy: RetryPolicy,
     sleep: Callable[[float], Awaitable[None]],
     **kwargs: Any,
-) -> httpx.Response:
+) -> httpx2.Response:
     """Send, retrying 5xx answers and connection failures; any other answer is returned.
 
     Raises :class:`TransportFailed` when the retries are spent. A read timeout is not
@@ -89,10 +89,10 @@ async def request_with_retry(
             await sleep(policy.delay(attempt))
         try:
             response = await client.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
             last, status = f"cannot connect to the provider: {str(exc) or type(exc).__name__}", None
             continue
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise TransportFailed(f"provider connection failed: {str(exc) or type(exc).__name__}") from exc
         if response.status_code >= 500:
             last, status = f"provider error HTTP {response.status_code}", response.status_code
@@ -135,12 +135,12 @@ def rate_option(options: Mapping[str, Any], key: str, default: float | None, *, 
 
 
 class _RedactQuery(logging.Filter):
-    """Drops query strings from httpx's request log lines: gateways take passwords there."""
+    """Drops query strings from httpx2's request log lines: gateways take passwords there."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                arg.copy_with(query=None) if isinstance(arg, httpx.URL) and arg.query else arg
+                arg.copy_with(query=None) if isinstance(arg, httpx2.URL) and arg.query else arg
                 for arg in record.args
             )
         return True
@@ -151,6 +151,6 @@ _REDACTION = _RedactQuery()
 
 def install_log_redaction() -> None:
     """Keep credentials sent in query strings out of the logs (idempotent)."""
-    logger = logging.getLogger("httpx")
+    logger = logging.getLogger("httpx2")
     if _REDACTION not in logger.filters:
         logger.addFilter(_REDACTION)

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
+import httpx2
 
 from tocsin.channel import (
     Accepted,
@@ -60,7 +60,7 @@ def _json_path(payload: Any, path: str) -> Any:
     return payload
 
 
-def message_id(spec: str, response: httpx.Response, ref: str) -> str | None:
+def message_id(spec: str, response: httpx2.Response, ref: str) -> str | None:
     """The gateway's id for the message, read as ``spec`` says (``None``: not found)."""
     kind, _, arg = spec.partition(":")
     if kind == "ref":
@@ -80,7 +80,7 @@ def message_id(spec: str, response: httpx.Response, ref: str) -> str | None:
     return None if found in (None, "") else str(found)
 
 
-def _excerpt(response: httpx.Response) -> str:
+def _excerpt(response: httpx2.Response) -> str:
     text = " ".join(response.text.split())[:200]
     return f"HTTP {response.status_code}" + (f": {text}" if text else "")
 
@@ -101,7 +101,7 @@ class HttpSmsChannel:
         )
         self.pool = SenderPool([settings.sender or "-"], clock, rate=settings.rate, burst=settings.burst)
         self.sink: StatusSink | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx2.AsyncClient | None = None
         self._health = Health(HealthState.DOWN, "not started")
 
     async def start(self, sink: StatusSink) -> None:
@@ -112,7 +112,7 @@ class HttpSmsChannel:
             connections=self.settings.concurrency,
             headers=self.settings.headers,
         )
-        self._health = Health(HealthState.OK, f"gateway {httpx.URL(self.settings.url).host}")
+        self._health = Health(HealthState.OK, f"gateway {httpx2.URL(self.settings.url).host}")
 
     async def stop(self) -> None:
         if self._client is not None:

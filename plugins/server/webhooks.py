@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 from attrs import frozen
 from sqlalchemy import Engine, delete, insert, or_, select, update
 
@@ -262,7 +262,7 @@ class Webhooks:
             conn.execute(update(webhook_deliveries)
                          .where(webhook_deliveries.c.id == delivery_id).values(values))
 
-    async def deliver_due(self, client: httpx.AsyncClient, *, max_tries: int,
+    async def deliver_due(self, client: httpx2.AsyncClient, *, max_tries: int,
                           limit: int = 100) -> int:
         """Send the deliveries that are due now; returns how many were tried."""
         claimed = await asyncio.to_thread(self._claim, limit)
@@ -282,7 +282,7 @@ class Webhooks:
                 status = answer.status_code
                 if not 200 <= status < 300:
                     error = f"HTTP {status}: {answer.text[:200]}"
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
             await asyncio.to_thread(self._record, row.id, row.tries + 1, status, error, max_tries)
 
@@ -293,7 +293,7 @@ class Webhooks:
         """Deliver forever (the server runs this as a background task)."""
         self._loop = asyncio.get_running_loop()
         self.wake = asyncio.Event()  # bound to this loop
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             while True:
                 tried = await self.deliver_due(client, max_tries=max_tries)
                 if tried:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
+import httpx2
 
 from tocsin.channel import Accepted, Health, HealthState, PermanentFailure, SendResult, TemporaryFailure
 from tocsin.clock import Clock
@@ -22,7 +22,7 @@ from tocsin.plugins.twilio.settings import TwilioSettings
 from tocsin.plugins.twilio.statuses import ERROR_MEANINGS, Mapped
 
 
-def error_reason(response: httpx.Response) -> tuple[str, str]:
+def error_reason(response: httpx2.Response) -> tuple[str, str]:
     """``(reason, code)`` from a provider error payload (``code``, ``message``): the code,
     its meaning, and the provider's message when it says more."""
     try:
@@ -49,10 +49,10 @@ class TwilioApi:
         self.settings = settings
         self.clock = clock
         self.senders = SenderPool(settings.senders, clock, rate=settings.rate, burst=settings.burst)
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx2.AsyncClient | None = None
         self._health = Health(HealthState.DOWN, "not started")
         self._failures = 0
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls: dict[str, httpx2.URL] = {}
 
     async def open(self) -> None:
         """Open the pool and check the account answers to these credentials."""
@@ -62,7 +62,7 @@ class TwilioApi:
         )
         try:
             response = await self._client.get(f"{s.account_path}.json")
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             self._health = Health(HealthState.DOWN, f"provider unreachable: {str(exc) or type(exc).__name__}")
             return
         if response.status_code in {401, 403, 404}:
@@ -94,8 +94,8 @@ class TwilioApi:
         if self._client is None:
             return TemporaryFailure("channel not started")
         url = self._urls.get(resource)
-        if url is None:  # absolute URLs built once: httpx then skips parsing and merging them
-            url = self._urls[resource] = httpx.URL(
+        if url is None:  # absolute URLs built once: httpx2 then skips parsing and merging them
+            url = self._urls[resource] = httpx2.URL(
                 f"{self.settings.api_base_url}{self.settings.account_path}/{resource}.json"
             )
         try:

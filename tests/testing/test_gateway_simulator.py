@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.testing.gateway_simulator import PASSWORD, USERNAME, running_gateway_simulator
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 async def test_each_dialect_accepts_and_refuses_in_its_own_words() -> None:
-    async with running_gateway_simulator() as base, httpx.AsyncClient(base_url=base, trust_env=False) as http:
+    async with running_gateway_simulator() as base, httpx2.AsyncClient(base_url=base, trust_env=False) as http:
         creds = {"username": USERNAME, "password": PASSWORD}
         ok = await http.get("/cgi-bin/sendsms", params={**creds, "to": "+33612345678", "text": "x"})
         assert (ok.status_code, ok.text) == (202, "0: Accepted for delivery")

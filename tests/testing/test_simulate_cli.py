@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.testing.http_server import bind_loopback
@@ -40,7 +40,7 @@ def test_the_cli_serves_the_api_with_the_scenarios_file(tmp_path: Path) -> None:
         banner = proc.stdout.readline()
         assert banner.strip() == f"Twilio simulator on http://127.0.0.1:{port}"
         root = f"http://127.0.0.1:{port}/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}"
-        with httpx.Client(auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), trust_env=False) as http:
+        with httpx2.Client(auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), trust_env=False) as http:
             refused = http.post(f"{root}/Messages.json",
                                 data={"To": "+33699999999", "From": "+33100000001", "Body": "x"})
             assert refused.status_code == 400 and refused.json()["code"] == 21610

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.testing.twilio_scenarios import parse_book
@@ -18,8 +18,8 @@ ROOT = f"/2010-04-01/Accounts/{DEFAULT_ACCOUNT_SID}"
 AUTH = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
 
 
-def client(base: str, auth: tuple[str, str] | None = AUTH) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base, auth=auth, trust_env=False)
+def client(base: str, auth: tuple[str, str] | None = AUTH) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(base_url=base, auth=auth, trust_env=False)
 
 
 async def test_a_message_has_the_providers_json_shape_and_moves_on() -> None:

@@ -1,11 +1,11 @@
-"""Retry policy, Retry-After parsing, and credentials kept out of httpx's logs."""
+"""Retry policy, Retry-After parsing, and credentials kept out of httpx2's logs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.plugins.cloudkit.http import RetryPolicy, install_log_redaction, retry_after
@@ -39,12 +39,12 @@ class _Capture(logging.Handler):
 def test_query_strings_are_dropped_from_httpx_request_logs() -> None:
     install_log_redaction()
     install_log_redaction()  # idempotent
-    logger = logging.getLogger("httpx")
+    logger = logging.getLogger("httpx2")
     capture, level = _Capture(), logger.level
     logger.addHandler(capture)
     logger.setLevel(logging.INFO)
     try:
-        url = httpx.URL("http://gw.example/cgi-bin/sendsms?username=u&password=s3cret&to=%2B336")
+        url = httpx2.URL("http://gw.example/cgi-bin/sendsms?username=u&password=s3cret&to=%2B336")
         logger.info('HTTP Request: %s %s "%s %d %s"', "GET", url, "HTTP/1.1", 202, "Accepted")
     finally:
         logger.removeHandler(capture)

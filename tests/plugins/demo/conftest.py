@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.model import Attempt
@@ -121,9 +121,9 @@ def run_demo(tmp_path: Path) -> Iterator[type[Demo]]:
 
 
 @contextlib.contextmanager
-def sign_in(base_url: str, password: str) -> Iterator[httpx.Client]:
+def sign_in(base_url: str, password: str) -> Iterator[httpx2.Client]:
     """A client signed in to the dashboard as the demo's administrator, through the form."""
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with httpx2.Client(base_url=base_url, timeout=30) as client:
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token, page.text

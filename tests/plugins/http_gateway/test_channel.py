@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.builtin_statuses import SMS
@@ -132,7 +132,7 @@ async def test_a_report_without_the_right_signature_is_refused_and_changes_nothi
         await env.sim.settle()
         before = len(env.sink.events)
         url = f"{env.hooks_url}/webhooks/http-sms/kannel/dlr"
-        async with httpx.AsyncClient(trust_env=False) as client:
+        async with httpx2.AsyncClient(trust_env=False) as client:
             for query in ({"ref": result.provider_ref, "sig": "0" * 32, "type": "2"},
                           {"ref": result.provider_ref, "type": "2"},
                           {"ref": "1-aaaaaaaaaaaa", "sig": "", "type": "1"}):

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 
 from tocsin.model import Role
 from tocsin.runtime import Runtime
@@ -35,7 +35,7 @@ def test_an_alert_is_sent_through_the_provider_and_its_counts_follow_the_callbac
     runtime, live, sim = sending
     operator = add_user(runtime, "op", Role.OPERATOR)
     h = {"authorization": f"Bearer {token_for(runtime, operator)}"}
-    with httpx.Client(base_url=live.url, headers=h, timeout=10) as api:
+    with httpx2.Client(base_url=live.url, headers=h, timeout=10) as api:
         bad = api.post("/api/alerts", json={**ALERT, "messages": [{"means": "fax", "text": "x"}]})
         assert bad.status_code == 400, bad.text
         draft = api.post("/api/alerts", json=ALERT)
@@ -98,7 +98,7 @@ def test_an_agent_may_read_alerts_but_not_send_them(
 ) -> None:
     runtime, live, _ = sending
     agent = add_user(runtime, "agent", Role.AGENT)
-    with httpx.Client(base_url=live.url, timeout=10,
+    with httpx2.Client(base_url=live.url, timeout=10,
                       headers={"authorization": f"Bearer {token_for(runtime, agent)}"}) as api:
         assert api.get("/api/alerts").status_code == 200
         assert api.post("/api/alerts", json=ALERT).status_code == 403
@@ -111,7 +111,7 @@ def test_a_verification_is_resent_to_an_unverified_number_through_the_engines_ch
     operator = add_user(runtime, "op", Role.OPERATOR)
     h = {"authorization": f"Bearer {token_for(runtime, operator)}"}
     contact = runtime.store.contacts.page(search="Anne")[0]
-    with httpx.Client(base_url=live.url, headers=h, timeout=10) as api:
+    with httpx2.Client(base_url=live.url, headers=h, timeout=10) as api:
         page = api.get("/contacts", params={"search": "Anne"}, headers={"accept": "text/html"})
         found = re.search(rf'/contacts/{contact.id}/means/(\d+)/verify', page.text)
         assert found, "the contacts page offers to resend the verification"
@@ -144,7 +144,7 @@ def test_an_alert_sent_from_the_dashboard_in_a_campaign_needs_the_campaigns_modi
             "groups": "Centre", "reminders": "", "campaign_id": str(campaign.id)}
     h = {"authorization": f"Bearer {token_for(runtime, operator)}", "accept": "text/html",
          "accept-language": "en"}
-    with httpx.Client(base_url=live.url, headers=h, timeout=10) as web:
+    with httpx2.Client(base_url=live.url, headers=h, timeout=10) as web:
         refused = web.post("/alerts/new", data=form, follow_redirects=False)
         assert refused.status_code == 400
         assert "you may not modify this campaign" in refused.text
@@ -166,7 +166,7 @@ def test_an_alert_is_cancelled_from_its_page(
     operator = add_user(runtime, "op", Role.OPERATOR)
     h = {"authorization": f"Bearer {token_for(runtime, operator)}", "accept": "text/html",
          "accept-language": "en"}
-    with httpx.Client(base_url=live.url, headers=h, timeout=10) as web:
+    with httpx2.Client(base_url=live.url, headers=h, timeout=10) as web:
         sent = web.post("/alerts/new", follow_redirects=False, data={
             "title": "Exercice", "use_sms": "on", "sms_text": "Exercice.", "groups": "Centre"})
         assert sent.status_code == 303, sent.text

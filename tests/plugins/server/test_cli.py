@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 from click.testing import CliRunner
 
 from tocsin.cli import cli
@@ -51,15 +51,15 @@ def test_tocsin_serve_answers_on_its_port_and_stops_cleanly(tmp_path: Path) -> N
         deadline = time.monotonic() + 60
         while True:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                answer = httpx2.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
                 break
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "tocsin serve did not answer"
                 time.sleep(0.2)
         assert answer.status_code == 200
         assert answer.json()["database"] == "ok"
-        login = httpx.get(f"http://127.0.0.1:{port}/login", headers={"accept-language": "en"})
+        login = httpx2.get(f"http://127.0.0.1:{port}/login", headers={"accept-language": "en"})
         assert "Sign in" in login.text
     finally:
         server.terminate()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
+import httpx2
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -67,5 +67,5 @@ async def test_webhook_deliveries_are_claimed_once_on_postgresql(
     ids_second = {r.id for r in claimed_second}
     assert len(ids_first) == 6 and len(ids_second) == 4
     assert not ids_first & ids_second
-    async with httpx.AsyncClient(timeout=1) as client:  # nothing listens on port 9
+    async with httpx2.AsyncClient(timeout=1) as client:  # nothing listens on port 9
         assert await first.deliver_due(client, max_tries=3) == 0  # all claimed already

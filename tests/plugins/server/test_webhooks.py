@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -63,7 +63,7 @@ def change(attempt_id: int, status: str, clock: FakeClock) -> AttemptChange:
 
 
 async def deliver(hooks: Webhooks) -> int:
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx2.AsyncClient(timeout=5) as client:
         return await hooks.deliver_due(client, max_tries=3)
 
 

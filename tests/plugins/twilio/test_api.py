@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from tocsin.plugins.twilio.api import error_reason
@@ -22,6 +22,6 @@ from tocsin.plugins.twilio.api import error_reason
     ],
 )
 def test_error_reasons(status: int, body: object, reason: str, code: str) -> None:
-    response = (httpx.Response(status, json=body) if isinstance(body, dict)
-                else httpx.Response(status, text=str(body)))
+    response = (httpx2.Response(status, json=body) if isinstance(body, dict)
+                else httpx2.Response(status, text=str(body)))
     assert error_reason(response) == (reason, code)

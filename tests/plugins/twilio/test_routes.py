@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,12 +31,12 @@ TOKEN = "webhook-test-token"
 
 
 class Hooks:
-    def __init__(self, url: str, sink: RecordingSink, client: httpx.Client, runtime: Runtime) -> None:
+    def __init__(self, url: str, sink: RecordingSink, client: httpx2.Client, runtime: Runtime) -> None:
         self.url, self.sink, self.client, self.runtime = url, sink, client, runtime
 
     def post(self, path: str, params: list[tuple[str, str]], *, signature: str | None = None,
              token: str | None = None, sign_url: str | None = None,
-             sign_params: list[tuple[str, str]] | None = None, auth_token: str = TOKEN) -> httpx.Response:
+             sign_params: list[tuple[str, str]] | None = None, auth_token: str = TOKEN) -> httpx2.Response:
         url = f"{self.url}{path}"
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "I-Twilio-Idempotency-Token": token or uuid.uuid4().hex}
@@ -61,7 +61,7 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooks]:
     sink = RecordingSink()
     runtime.sink = sink
     app = Litestar(route_handlers=[build_router(runtime)], openapi_config=None)
-    with ServerThread(app, sock=sock), httpx.Client(trust_env=False, timeout=10) as client:
+    with ServerThread(app, sock=sock), httpx2.Client(trust_env=False, timeout=10) as client:
         yield Hooks(base, sink, client, runtime)
     runtime.close()
 
