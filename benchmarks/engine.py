@@ -167,7 +167,7 @@ async def applier_rate(app: Tocsin, n: int) -> dict[str, Any]:
     """The status applier alone: two events for each of ``n`` waiting attempts, applied
     in batches through the status machines (SMS: accepted, then received)."""
     from tocsin.model import StatusEvent
-    from tocsin.store.bulk import INSERT_ATTEMPT, Bulk
+    from tocsin.store.bulk import ATTEMPT_ROWS, Bulk
 
     store = app.store
     now = dt.datetime.now(UTC)
@@ -181,7 +181,7 @@ async def applier_rate(app: Tocsin, n: int) -> dict[str, Any]:
         for c in contact_ids
     ]
     with store.engine.begin() as conn:
-        bulk.executemany(conn, INSERT_ATTEMPT, rows)
+        bulk.insert(conn, ATTEMPT_ROWS, rows)
         ids = list(conn.execute(select(attempts.c.id).where(attempts.c.alert_id == alert.id)).scalars())
     applier = app.engine.applier
     start = time.perf_counter()

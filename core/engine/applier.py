@@ -31,7 +31,7 @@ from tocsin.engine.dbthread import URGENT, DbThreads
 from tocsin.model import AttemptChange, InboundMessage, StatusEvent
 from tocsin.runtime import Runtime
 from tocsin.status import PENDING, StatusMachine, Verdict
-from tocsin.store.bulk import INSERT_EVENT, Bulk
+from tocsin.store.bulk import EVENT_ROWS, Bulk, RowUpdate
 from tocsin.store.outbox import Reschedule
 from tocsin.store.schema import attempts
 
@@ -75,12 +75,20 @@ class _State:
 
 _LOAD = "SELECT id, alert_id, contact_id, means, status, reached, provider_ref FROM attempts WHERE id IN ({})"
 
-_WRITE = (
-    "UPDATE attempts SET status = ?, reached = ?, error = COALESCE(?, error),"
-    " provider_ref = COALESCE(provider_ref, ?), sent_at = COALESCE(sent_at, ?),"
-    " completed_at = COALESCE(completed_at, ?), updated_at = ?, claimed_by = NULL, claimed_until = NULL"
-    " WHERE id = ?"
+_WRITE = RowUpdate(
+    "attempts",
+    (
+        ("status", "varchar(32)"), ("reached", "boolean"), ("error", "text"),
+        ("provider_ref", "varchar(200)"), ("sent_at", "timestamptz"), ("completed_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+    ),
+    "status = new.status, reached = new.reached, error = COALESCE(new.error, old.error),"
+    " provider_ref = COALESCE(old.provider_ref, new.provider_ref),"
+    " sent_at = COALESCE(old.sent_at, new.sent_at),"
+    " completed_at = COALESCE(old.completed_at, new.completed_at), updated_at = new.updated_at,"
+    " claimed_by = NULL, claimed_until = NULL",
 )
+"""What a batch writes to each attempt it changed (``None`` keeps the stored value)."""
 
 _ANOMALIES = "UPDATE attempts SET anomalies = anomalies + ? WHERE id = ?"
 
@@ -358,19 +366,19 @@ class StatusApplier:
                         anomaly,
                     )
                 )
-            bulk.executemany(
+            bulk.update(
                 conn,
                 _WRITE,
                 [
                     (
-                        st.status, bulk.flag(st.reached), st.error, st.provider_ref,
-                        bulk.ts(st.sent_at), bulk.ts(st.completed_at), stamp, aid,
+                        aid, st.status, bulk.flag(st.reached), st.error, st.provider_ref,
+                        bulk.ts(st.sent_at), bulk.ts(st.completed_at), stamp,
                     )
                     for aid, st in states.items()
                     if st.dirty
                 ],
             )
-            bulk.executemany(conn, INSERT_EVENT, rows)
+            bulk.insert(conn, EVENT_ROWS, rows)
             if anomalies:
                 counts: dict[int, int] = {}
                 for r in rows:

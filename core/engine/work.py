@@ -21,7 +21,7 @@ from tocsin.model import Alert, Attempt, AttemptKind, Contact, ContactMeans
 from tocsin.status import StatusMachine
 from tocsin.store import Store
 from tocsin.store.attempts import to_attempt
-from tocsin.store.bulk import INSERT_ATTEMPT, Bulk
+from tocsin.store.bulk import ATTEMPT_ROWS, Bulk
 from tocsin.store.schema import alert_contacts, attempts, contact_means, contacts, recontacts
 from tocsin.store.timers import Timer
 
@@ -71,7 +71,7 @@ def _address(contact: Contact | None, machine: StatusMachine) -> str | None:
 
 
 NewAttempt = tuple[Any, ...]
-"""An attempt row for :data:`tocsin.store.bulk.INSERT_ATTEMPT` (channel at index 3)."""
+"""An attempt row for :data:`tocsin.store.bulk.ATTEMPT_ROWS` (channel at index 3)."""
 
 
 def _new_attempt(
@@ -121,7 +121,7 @@ def _finish_page(
     ctx: Context,
     conn: Connection,
 ) -> PageResult:
-    Bulk(store.dialect).executemany(conn, INSERT_ATTEMPT, new)
+    Bulk(store.dialect).insert(conn, ATTEMPT_ROWS, new)
     moved = {**payload, "after": last_id}
     store.timers.progress(timer.id, moved, conn)
     if done:

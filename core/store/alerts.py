@@ -13,6 +13,7 @@ from tocsin.clock import UTC
 from tocsin.errors import NotFoundError
 from tocsin.model import Alert, AlertState, Category, EscalationPlan, Message
 from tocsin.serialize import converter
+from tocsin.store.bulk import AUDIENCE_ROWS, Bulk
 from tocsin.store.schema import alert_contacts, alerts
 
 
@@ -133,11 +134,7 @@ class Alerts:
         self, alert_id: int, rows: Sequence[tuple[int, str]], conn: Connection
     ) -> None:
         """Record contacts as the alert's audience: ``(contact_id, missing_means)`` pairs."""
-        if rows:
-            conn.execute(
-                insert(alert_contacts),
-                [{"alert_id": alert_id, "contact_id": c, "missing": m} for c, m in rows],
-            )
+        Bulk(self.engine.dialect.name).insert(conn, AUDIENCE_ROWS, [(alert_id, c, m) for c, m in rows])
 
     def audience_size(self, alert_id: int) -> int:
         with self.engine.connect() as conn:
