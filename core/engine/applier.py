@@ -32,6 +32,7 @@ from tocsin.model import AttemptChange, InboundMessage, StatusEvent
 from tocsin.runtime import Runtime
 from tocsin.status import PENDING, StatusMachine, Verdict
 from tocsin.store.bulk import EVENT_ROWS, Bulk, RowUpdate
+from tocsin.store.filters import among
 from tocsin.store.outbox import Reschedule
 from tocsin.store.schema import attempts
 
@@ -73,7 +74,10 @@ class _State:
         self.dirty = False
 
 
-_LOAD = "SELECT id, alert_id, contact_id, means, status, reached, provider_ref FROM attempts WHERE id IN ({})"
+_LOAD = (
+    attempts.c.id, attempts.c.alert_id, attempts.c.contact_id, attempts.c.means, attempts.c.status,
+    attempts.c.reached, attempts.c.provider_ref,
+)
 
 _WRITE = RowUpdate(
     "attempts",
@@ -280,7 +284,8 @@ class StatusApplier:
             for chunk in _chunks(sorted(values), 500):
                 for row in conn.execute(
                     select(attempts.c.id, attempts.c.provider_ref).where(
-                        attempts.c.channel == channel, attempts.c.provider_ref.in_(chunk)
+                        attempts.c.channel == channel,
+                        among(attempts.c.provider_ref, chunk, conn.dialect.name),
                     ).order_by(attempts.c.id)  # a reference reused later: the newest attempt wins
                 ):
                     found[(channel, row.provider_ref)] = row.id
@@ -305,9 +310,8 @@ class StatusApplier:
             resolved, unmatched = self._resolve(events, conn)
             states: dict[int, _State] = {}
             ids = sorted({aid for aid, _ in resolved})
-            for chunk in _chunks(ids, 900):
-                marks = ", ".join("?" * len(chunk))
-                for row in bulk.select(conn, _LOAD.format(marks), tuple(chunk)):
+            for chunk in _chunks(ids, 900 if bulk.sqlite else 20_000):
+                for row in conn.execute(select(*_LOAD).where(among(attempts.c.id, chunk, store.dialect))):
                     states[row[0]] = _State(row)
             changes: list[AttemptChange] = []
             rows: list[tuple[Any, ...]] = []

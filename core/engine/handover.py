@@ -30,6 +30,7 @@ from tocsin.engine.templates import CompiledMessage, TemplateError, compile_aler
 from tocsin.model import Alert, Attempt, Contact, PostalAddress, StatusEvent
 from tocsin.status import StatusMachine
 from tocsin.store import Store
+from tocsin.store.filters import among
 from tocsin.store.outbox import Reschedule
 from tocsin.store.schema import contacts
 
@@ -65,7 +66,7 @@ def _light_contacts(store: Store, ids: Sequence[int]) -> dict[int, Contact]:
     found: dict[int, Contact] = {}
     with store.engine.connect() as conn:
         for i in range(0, len(ids), 900):
-            query = select(*_CONTACT_COLUMNS).where(contacts.c.id.in_(list(ids[i : i + 900])))
+            query = select(*_CONTACT_COLUMNS).where(among(contacts.c.id, ids[i : i + 900], store.dialect))
             for r in conn.execute(query):
                 found[r.id] = Contact(
                     id=r.id,

@@ -22,6 +22,7 @@ from tocsin.status import StatusMachine
 from tocsin.store import Store
 from tocsin.store.attempts import to_attempt
 from tocsin.store.bulk import ATTEMPT_ROWS, Bulk
+from tocsin.store.filters import among
 from tocsin.store.schema import alert_contacts, attempts, contact_means, contacts, recontacts
 from tocsin.store.timers import Timer
 
@@ -89,7 +90,7 @@ def _reachable(conn: Connection, ids: Sequence[int]) -> dict[int, Contact]:
         select(
             contact_means.c.contact_id, contact_means.c.kind, contact_means.c.value,
             contact_means.c.preference, contact_means.c.failing,
-        ).where(contact_means.c.contact_id.in_(list(ids)))
+        ).where(among(contact_means.c.contact_id, ids, conn.dialect.name))
     ):
         means.setdefault(row.contact_id, []).append(
             ContactMeans(row.kind, row.value, preference=row.preference, failing=row.failing)
@@ -97,7 +98,7 @@ def _reachable(conn: Connection, ids: Sequence[int]) -> dict[int, Contact]:
     return {
         row.id: Contact(id=row.id, means=means.get(row.id, ()), opted_out=bool(row.opted_out))
         for row in conn.execute(
-            select(contacts.c.id, contacts.c.opted_out).where(contacts.c.id.in_(list(ids)))
+            select(contacts.c.id, contacts.c.opted_out).where(among(contacts.c.id, ids, conn.dialect.name))
         )
     }
 
@@ -176,7 +177,9 @@ def _page_attempts(conn: Connection, alert_id: int, ids: Sequence[int]) -> list[
     return [
         to_attempt(r)
         for r in conn.execute(
-            select(attempts).where(attempts.c.alert_id == alert_id, attempts.c.contact_id.in_(list(ids)))
+            select(attempts).where(
+                attempts.c.alert_id == alert_id, among(attempts.c.contact_id, ids, conn.dialect.name)
+            )
         )
     ]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from attrs import frozen
@@ -129,8 +129,8 @@ class Bulk:
             conn.exec_driver_sql(shape.insert_sql, list(rows))
             return
         with _driver(conn).cursor() as cursor, cursor.copy(shape.copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+            for chunk in copy_text(rows):
+                copy.write(chunk)
 
     def update(self, conn: Connection, change: RowUpdate, rows: Sequence[tuple[Any, ...]]) -> None:
         """Update rows by id: each tuple is ``(id, *values in change.columns order)``."""
@@ -143,12 +143,60 @@ class Bulk:
         with _driver(conn).cursor() as cursor:
             cursor.execute(change.create_staging_sql)
             with cursor.copy(f"COPY {change.staging} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for chunk in copy_text(rows):
+                    copy.write(chunk)
             cursor.execute(change.update_from_sql)
             # the staged rows would otherwise stay until the commit, and a second update
             # in the same transaction would see them again
             cursor.execute(f"TRUNCATE {change.staging}")
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def copy_text(rows: Sequence[tuple[Any, ...]], lines: int = 5000) -> Iterator[bytes]:
+    """``rows`` in COPY's text format, ``lines`` rows a chunk.
+
+    psycopg's ``write_row`` looks up a dumper for every value; the engine's rows hold few
+    types and few distinct times, so formatting them here costs a third of that.
+    """
+    stamps: dict[dt.datetime, str] = {}
+    out: list[str] = []
+    for row in rows:
+        fields: list[str] = []
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                fields.append(_text(value))
+            elif value is None:
+                fields.append("\\N")
+            elif kind is int:
+                fields.append(str(value))
+            elif kind is bool:
+                fields.append("t" if value else "f")
+            elif kind is dt.datetime:
+                stamp = stamps.get(value)
+                if stamp is None:
+                    if value.tzinfo is None:
+                        raise ValueError(f"naive datetime {value!r} given to the store; use aware UTC times")
+                    stamp = stamps[value] = value.isoformat()
+                fields.append(stamp)
+            elif kind is float:
+                fields.append(repr(value))
+            else:
+                raise TypeError(f"cannot COPY a value of type {kind.__name__}: {value!r}")
+        out.append("\t".join(fields))
+        if len(out) >= lines:
+            yield ("\n".join(out) + "\n").encode()
+            out = []
+    if out:
+        yield ("\n".join(out) + "\n").encode()
 
 
 def _driver(conn: Connection) -> Any:
@@ -171,4 +219,4 @@ EVENT_ROWS = RowShape(
 AUDIENCE_ROWS = RowShape("alert_contacts", ("alert_id", "contact_id", "missing"))
 """A contact of an alert's audience, with the means it has no address for."""
 
-__all__ = ["ATTEMPT_ROWS", "AUDIENCE_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate"]
+__all__ = ["ATTEMPT_ROWS", "AUDIENCE_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate", "copy_text"]

@@ -1,0 +1,108 @@
+"""Bulk writes: what goes in by COPY (PostgreSQL) or executemany (SQLite) comes back
+unchanged, and a many-row update keeps the stored values its ``None`` fields name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from tocsin.model import Alert, Contact, ContactMeans, Message
+from tocsin.store import Store
+from tocsin.store.bulk import ATTEMPT_ROWS, EVENT_ROWS, Bulk, RowUpdate, copy_text
+from tocsin.store.filters import among
+from tocsin.store.schema import attempts, status_events
+
+NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+
+# what a database keeps in a text column: any character but NUL
+TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=40)
+MOMENTS = st.datetimes(
+    min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
+)
+
+WRITE = RowUpdate(
+    "attempts",
+    (("status", "varchar(32)"), ("error", "text"), ("completed_at", "timestamptz"), ("updated_at", "timestamptz")),
+    "status = new.status, error = COALESCE(new.error, old.error),"
+    " completed_at = COALESCE(old.completed_at, new.completed_at), updated_at = new.updated_at",
+)
+
+
+def _alert_and_contacts(store: Store, n: int) -> tuple[int, tuple[int, ...]]:
+    ids = store.contacts.upsert(
+        [Contact(f"C{i}", means=[ContactMeans("mobile", f"+3361100{i:04d}")]) for i in range(n)], now=NOW
+    ).ids
+    alert = store.alerts.insert(Alert("Flood", [Message("sms", text="Water rising")]), now=NOW)
+    assert alert.id is not None
+    return alert.id, ids
+
+
+def _attempts(store: Store, alert_id: int, contact_ids: tuple[int, ...], addresses: list[str]) -> list[int]:
+    bulk = Bulk(store.dialect)
+    stamp = bulk.ts(NOW)
+    rows = [
+        (alert_id, cid, "sms", "text", address, "initial", 0, stamp, stamp, stamp)
+        for cid, address in zip(contact_ids, addresses, strict=False)
+    ]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, ATTEMPT_ROWS, rows)
+        return list(
+            conn.execute(select(attempts.c.id).where(attempts.c.alert_id == alert_id).order_by(attempts.c.id))
+            .scalars()
+        )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(TEXT, TEXT, MOMENTS), min_size=1, max_size=30))
+def test_events_written_in_bulk_come_back_unchanged(store: Store, rows: list[tuple[str, str, dt.datetime]]) -> None:
+    """Tabs, newlines, backslashes and any other character survive COPY's text format."""
+    alert_id, contacts = _alert_and_contacts(store, 1)
+    [attempt_id] = _attempts(store, alert_id, contacts[:1], ["+33611000000"])
+    bulk = Bulk(store.dialect)
+    written = [
+        (attempt_id, "sent", bulk.ts(at), bulk.ts(NOW), reason, source[:100], '{"k": 1}', "")
+        for reason, source, at in rows
+    ]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, EVENT_ROWS, written)
+    events = store.attempts.events(attempt_id)
+    assert [(e.reason, e.source, e.at, e.data) for e in events] == [
+        (reason, source[:100], at, {"k": 1}) for reason, source, at in rows
+    ]
+
+
+def test_a_bulk_update_sets_each_rows_values_and_keeps_what_none_keeps(store: Store) -> None:
+    alert_id, contacts = _alert_and_contacts(store, 3)
+    ids = _attempts(store, alert_id, contacts, ["a\tb", "c\\d", "e\nf"])
+    bulk = Bulk(store.dialect)
+    first, later = NOW + dt.timedelta(seconds=1), NOW + dt.timedelta(seconds=2)
+    with store.engine.begin() as conn:
+        bulk.update(conn, WRITE, [(ids[0], "sent", "why\tnot", bulk.ts(first), bulk.ts(first))])
+        # a second update in the same transaction sees only its own rows
+        bulk.update(conn, WRITE, [(ids[1], "failed", None, None, bulk.ts(later))])
+    with store.engine.begin() as conn:
+        bulk.update(conn, WRITE, [(ids[0], "received", None, bulk.ts(later), bulk.ts(later))])
+    got = {a.id: a for a in store.attempts.for_alert(alert_id)}
+    assert (got[ids[0]].status, got[ids[0]].error, got[ids[0]].completed_at) == ("received", "why\tnot", first)
+    assert (got[ids[1]].status, got[ids[1]].error, got[ids[1]].completed_at) == ("failed", "", None)
+    assert (got[ids[2]].status, got[ids[2]].address) == ("", "e\nf")
+
+
+def test_among_finds_the_same_rows_as_in(store: Store) -> None:
+    alert_id, contacts = _alert_and_contacts(store, 5)
+    ids = _attempts(store, alert_id, contacts, [f"+3361100000{i}" for i in range(5)])
+    with store.engine.connect() as conn:
+        found = conn.execute(select(attempts.c.id).where(among(attempts.c.id, [*ids[1:4], 10**9], store.dialect)))
+        assert sorted(found.scalars()) == ids[1:4]
+        assert list(conn.execute(select(status_events.c.id).where(among(status_events.c.id, [], store.dialect)))) == []
+
+
+def test_copy_text_refuses_what_it_cannot_write() -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        list(copy_text([(dt.datetime(2026, 1, 1),)]))
+    with pytest.raises(TypeError, match="cannot COPY a value of type dict"):
+        list(copy_text([({"a": 1},)]))
