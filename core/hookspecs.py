@@ -220,7 +220,11 @@ def tocsin_shutdown(runtime: Runtime) -> Awaitable[None] | None:
 
 @hookspec
 def tocsin_attempts_changed(runtime: Runtime, changes: Sequence[AttemptChange]) -> None:
-    """Called when a batch of status changes has been committed.
+    """Called when a batch of status changes has been committed, in the status applier's
+    database thread, never on the event loop: an implementation may use the store
+    synchronously, and reaches asyncio objects only through ``call_soon_threadsafe``.
+    Batches come one at a time, in the order they were committed; an exception is logged
+    and does not undo the batch.
 
     :param runtime: the running :class:`tocsin.runtime.Runtime`.
     :param changes: the :class:`tocsin.model.AttemptChange` of the batch, in the order

@@ -4,7 +4,8 @@ Events are queued (``report`` returns at once, from any thread) and applied in b
 one transaction resolves provider references, judges each event with the means' status
 machine, sets ``reached`` by the policy, writes the attempts that changed and records
 every event — applied, absorbed, duplicate or refused (with its anomaly). After the
-commit, observers get the batch through ``tocsin_attempts_changed``. Inbound messages
+commit, observers get the batch through ``tocsin_attempts_changed``, in the database
+thread (never on the event loop). Inbound messages
 (replies, DTMF digits) go to ``tocsin_inbound_message``; the first plugin that claims one
 wins.
 
@@ -240,9 +241,9 @@ class StatusApplier:
                 self.totals["applied"] += len(applied.changes)
                 self.totals["anomalies"] += applied.anomalies
                 if applied.changes:
-                    self.runtime.pm.hook.tocsin_attempts_changed(
-                        runtime=self.runtime, changes=list(applied.changes)
-                    )
+                    # observers write to the store (webhook deliveries, failing addresses):
+                    # in the database thread, in batch order, never blocking the event loop
+                    await self._db(lambda: self._observe(applied.changes))
                 if self.on_applied is not None:
                     result = self.on_applied(applied)
                     if result is not None:
@@ -250,6 +251,12 @@ class StatusApplier:
             for message in inbound:
                 await self._db(lambda m=message: self._dispatch_inbound(m))  # type: ignore[misc]
             return applied
+
+    def _observe(self, changes: Sequence[AttemptChange]) -> None:
+        try:
+            self.runtime.pm.hook.tocsin_attempts_changed(runtime=self.runtime, changes=list(changes))
+        except Exception:  # the batch is committed: an observer's failure must not replay it
+            log.exception("an observer of %d status change(s) failed", len(changes))
 
     def _dispatch_inbound(self, message: InboundMessage) -> None:
         claimed = self.runtime.pm.hook.tocsin_inbound_message(runtime=self.runtime, message=message)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from typing import Any
 
 from tocsin.clock import FakeClock
 from tocsin.engine import StatusApplier
+from tocsin.hookspecs import hookimpl
 from tocsin.model import Alert, Attempt, InboundMessage, Message, StatusEvent
 from tocsin.runtime import Runtime
 from tocsin.sync import SyncTocsin
@@ -181,4 +183,38 @@ async def test_a_batch_that_fails_to_commit_is_kept_and_applied_at_the_next_flus
     assert applier.pending == 1
     applied = await applier.flush()
     assert applied.events == 1 and runtime.store.attempts.get(ids[0]).status == "sent"
+    await applier.stop()
+
+
+class _ThreadWitness:
+    """An observer noting the thread it runs in; it fails on its first batch."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    @hookimpl
+    def tocsin_attempts_changed(self, runtime: Any, changes: Any) -> None:
+        self.threads.append(threading.get_ident())
+        if len(self.threads) == 1:
+            raise RuntimeError("observer bug")
+
+
+async def test_observers_run_off_the_event_loop_and_a_failing_one_leaves_the_batch_applied(
+    make_runtime: Any,
+) -> None:
+    runtime = make_runtime()
+    witness = _ThreadWitness()
+    runtime.pm.register(witness, "witness")
+    _, ids = _setup(runtime)
+    seen: list[int] = []
+    applier = StatusApplier(runtime, on_applied=lambda applied: seen.append(len(applied.changes)))
+    applier.bind()
+    applier.report(StatusEvent("sent", AT, attempt_id=ids[0]))
+    first = await applier.flush()  # its observer raises: logged, the batch stays applied
+    applier.report(StatusEvent("sent", AT, attempt_id=ids[1]))
+    await applier.flush()
+    assert len(first.changes) == 1 and seen == [1, 1]
+    assert [runtime.store.attempts.get(i).status for i in ids[:2]] == ["sent", "sent"]
+    assert len(witness.threads) == 2
+    assert threading.get_ident() not in witness.threads
     await applier.stop()
