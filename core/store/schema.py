@@ -388,6 +388,20 @@ operations = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# -- provider webhooks: each signed delivery accepted once, by whichever process --------
+
+webhook_claims = Table(
+    "webhook_claims",
+    metadata,
+    # where the delivery came: the channel and the route ("sms/status")
+    Column("scope", String(200), nullable=False),
+    # SHA-256 (hex) of what identifies the delivery (idempotency token or signature)
+    Column("key", String(64), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("scope", "key"),
+    Index("ix_webhook_claims_claimed_at", "claimed_at"),
+)
+
 # -- reports: verification of contacts' means, and indexes of the alert statistics -------
 
 verifications = Table(

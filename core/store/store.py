@@ -19,6 +19,7 @@ from tocsin.store.outcomes import Outcomes
 from tocsin.store.schema import metadata
 from tocsin.store.timers import Timers
 from tocsin.store.users import Users
+from tocsin.store.webhook_claims import WebhookClaims
 
 
 def alembic_config(engine: Engine) -> "alembic.config.Config":  # type: ignore[name-defined]  # noqa: F821, UP037
@@ -48,6 +49,7 @@ class Store:
         self.outbox = Outbox(engine)
         self.timers = Timers(engine)
         self.outcomes = Outcomes(engine)
+        self.webhook_claims = WebhookClaims(engine)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = False, echo: bool = False) -> Store:

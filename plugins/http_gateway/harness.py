@@ -47,7 +47,7 @@ async def _run() -> AsyncIterator[ChannelUnderTest]:
     from tocsin.channel import ChannelSettings
     from tocsin.clock import SystemClock
     from tocsin.config import build_config
-    from tocsin.plugins.cloudkit.host import ChannelHost
+    from tocsin.plugins.cloudkit.host import channel_host
     from tocsin.plugins.http_gateway.channel import build
     from tocsin.plugins.http_gateway.routes import build_router
     from tocsin.testing.gateway_simulator import PASSWORD, GatewaySimulator
@@ -61,11 +61,11 @@ async def _run() -> AsyncIterator[ChannelUnderTest]:
         options = kannel_options(f"{sim.base_url}/cgi-bin/sendsms", PASSWORD)
         config = build_config({"tocsin": {"base_url": hooks_url}, "channels": {NAME: options}})
         channel = build(ChannelSettings(NAME, "http-sms", options, base_url=hooks_url))
-        app = Litestar(route_handlers=[build_router(ChannelHost(config, SystemClock(), channel))],
-                       openapi_config=None)
         scenarios = [Scenario(number, outcomes, spec) for number, (spec, outcomes) in SMS.items()]
-        async with serving(app, sock=sock):
-            yield ChannelUnderTest(channel, scenarios, settle=sim.settle)
+        with channel_host(config, SystemClock(), channel) as host:
+            app = Litestar(route_handlers=[build_router(host)], openapi_config=None)
+            async with serving(app, sock=sock):
+                yield ChannelUnderTest(channel, scenarios, settle=sim.settle)
 
 
 def harnesses() -> list[ConformanceHarness]:

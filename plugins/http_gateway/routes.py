@@ -4,7 +4,9 @@ Gateways like Kannel and Jasmin do not sign their callbacks, so the report URL T
 gives them carries an HMAC of the message reference (``sig``): a report without the
 right one is refused with ``403`` and changes nothing. The code is read from the query
 or the form, mapped through ``[dlr.statuses]`` and reported once per (message, code);
-the gateway gets the reply it expects (Jasmin wants ``ACK/Jasmin``).
+the gateway gets the reply it expects (Jasmin wants ``ACK/Jasmin``). A report repeated
+to any server process on the database is acknowledged and not applied again: the
+(message, code) pairs are claimed in the store (:mod:`tocsin.plugins.cloudkit.replay`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class GatewayReports:
 
     def __init__(self, runtime: WebhookHost) -> None:
         self.runtime = runtime
-        self.seen = ReplayGuard()
+        self.seen = ReplayGuard(runtime.store.webhook_claims, runtime.clock)
         self._settings: dict[str, GatewaySettings] = {}
 
     def channel(self, name: str) -> GatewaySettings | None:
@@ -73,11 +75,11 @@ class GatewayReports:
         provider_ref = ref if dlr.id_param == "ref" else values.get(dlr.id_param, "")
         if status is None or not provider_ref:
             return _text(200, dlr.reply)  # a code Tocsin does not track: acknowledged, ignored
-        if not self.seen.claim(name, f"{provider_ref}\x00{code}"):
+        if not await self.seen.claim(name, f"{provider_ref}\x00{code}"):
             return _text(200, dlr.reply)  # the gateway repeated itself: applied once already
         sink = self.runtime.sink
         if sink is None:
-            self.seen.release(name, f"{provider_ref}\x00{code}")
+            await self.seen.release(name, f"{provider_ref}\x00{code}")
             return _text(503, "no status sink is running in this process; retry later")
         reason = values.get(dlr.reason_param, "") if dlr.reason_param else ""
         sink.report(

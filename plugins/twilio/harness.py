@@ -47,7 +47,7 @@ async def _run(
     from tocsin.channel import ChannelSettings
     from tocsin.clock import SystemClock
     from tocsin.config import build_config
-    from tocsin.plugins.cloudkit.host import ChannelHost
+    from tocsin.plugins.cloudkit.host import channel_host
     from tocsin.plugins.twilio import sms, voice
     from tocsin.plugins.twilio.routes import build_router
     from tocsin.testing.http_server import bind_loopback, serving, url_of
@@ -66,12 +66,12 @@ async def _run(
         config = build_config({"tocsin": {"base_url": hooks_url}, "channels": {NAME: options}})
         build = sms.build if means == "sms" else voice.build
         channel = build(ChannelSettings(NAME, channel_type, options, base_url=hooks_url))
-        app = Litestar(route_handlers=[build_router(ChannelHost(config, SystemClock(), channel))],
-                       openapi_config=None)
         scenarios = [Scenario(number, outcomes, spec, confirm)
                      for number, (spec, outcomes, confirm) in table.items()]
-        async with serving(app, sock=sock):
-            yield ChannelUnderTest(channel, scenarios, settle=sim.settle)
+        with channel_host(config, SystemClock(), channel) as host:
+            app = Litestar(route_handlers=[build_router(host)], openapi_config=None)
+            async with serving(app, sock=sock):
+                yield ChannelUnderTest(channel, scenarios, settle=sim.settle)
 
 
 def harnesses() -> list[ConformanceHarness]:

@@ -3,8 +3,11 @@ and inbound SMS.
 
 Every request must carry a genuine ``X-Twilio-Signature`` for the exact URL Tocsin gave
 the provider and must not have been accepted before: a forged, altered or replayed one
-is refused with ``403`` and changes nothing. Accepted events are reported through the
-runtime's status sink, by channel and provider reference (the message or call SID).
+is refused with ``403`` and changes nothing. Deliveries are claimed in the store
+(:mod:`tocsin.plugins.cloudkit.replay`), so a replay is refused by every server process
+on the database, not only by the one that accepted the original. Accepted events are
+reported through the runtime's status sink, by channel and provider reference (the
+message or call SID).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class TwilioWebhooks:
 
     def __init__(self, runtime: WebhookHost) -> None:
         self.runtime = runtime
-        self.guard = ReplayGuard()
+        self.guard = ReplayGuard(runtime.store.webhook_claims, runtime.clock)
         self._settings: dict[str, tuple[str, TwilioSettings]] = {}
 
     def channel(self, name: str) -> tuple[str, TwilioSettings] | None:
@@ -97,7 +100,7 @@ class TwilioWebhooks:
         if values.get("AccountSid", settings.account_sid) != settings.account_sid:
             return _text(403, "the request is for another account")
         key = request.headers.get("i-twilio-idempotency-token") or str(sent)
-        if not self.guard.claim(f"{name}/{kind}", key):
+        if not await self.guard.claim(f"{name}/{kind}", key):
             return _text(403, "this request was already accepted (replay)")
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         return Delivery(name, settings, means, values, query, key)
@@ -127,8 +130,8 @@ class TwilioWebhooks:
         )
         return True
 
-    def _unavailable(self, delivery: Delivery, kind: str) -> Response[str]:
-        self.guard.release(f"{delivery.channel}/{kind}", delivery.replay_key)
+    async def _unavailable(self, delivery: Delivery, kind: str) -> Response[str]:
+        await self.guard.release(f"{delivery.channel}/{kind}", delivery.replay_key)
         return _text(503, "no status sink is running in this process; retry later")
 
     async def status(self, name: str, request: Request[Any, Any, Any]) -> Response[str]:
@@ -145,7 +148,7 @@ class TwilioWebhooks:
         if mapped is None or not ref:
             return _text(204, "")
         if not self.report(delivery, mapped, ref, None):
-            return self._unavailable(delivery, "status")
+            return await self._unavailable(delivery, "status")
         return _text(204, "")
 
     def _script(self, delivery: Delivery) -> twiml.CallScript | Response[str]:
@@ -171,7 +174,7 @@ class TwilioWebhooks:
             mapped = call_status("in-progress", answered_by)
             assert mapped is not None
             if not self.report(delivery, mapped, sid, script.attempt_id):
-                return self._unavailable(delivery, "twiml")
+                return await self._unavailable(delivery, "twiml")
             if answered_by == "fax":
                 return _xml(twiml.hangup_twiml())
             return _xml(twiml.voicemail_twiml(script, voice=s.voice))
@@ -191,7 +194,7 @@ class TwilioWebhooks:
         if script.confirm and digits == twiml.CONFIRM_DIGIT:
             confirmed = Mapped("confirmed", "pressed 1")
             if not self.report(delivery, confirmed, delivery.params.get("CallSid", ""), script.attempt_id):
-                return self._unavailable(delivery, "gather")
+                return await self._unavailable(delivery, "gather")
             return _xml(twiml.thanks_twiml(script, voice=s.voice, thanks=s.thanks))
         gather_url = s.webhook_url("gather", twiml.script_query(script))
         return _xml(twiml.call_twiml(script, gather_url=gather_url, voice=s.voice, prompt=s.confirm_prompt))
@@ -209,7 +212,7 @@ class TwilioWebhooks:
         p = delivery.params
         sink = self.runtime.sink
         if sink is None:
-            return self._unavailable(delivery, "inbound")
+            return await self._unavailable(delivery, "inbound")
         sink.inbound(
             InboundMessage(
                 means="sms",
