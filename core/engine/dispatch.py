@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from tocsin.channel import Channel
@@ -40,6 +40,15 @@ class Dispatcher(Protocol):
 
     def wake(self, channels: Iterable[str] = ()) -> None:
         """New work may be due for ``channels`` (all when empty)."""
+
+    def free_slots(self) -> Mapping[str, int]:
+        """How many new attempts each channel can take in this process now (rate and
+        queue permitting): the engine writes that many of a page already claimed and
+        hands them over through :meth:`take`. A dispatcher whose sends run elsewhere
+        returns an empty mapping."""
+
+    def take(self, prepared: Sequence[Prepared]) -> None:
+        """Queue attempts written already claimed for this process."""
 
     async def drain(self) -> int:
         """Hand over everything due now (as far as rates allow) and wait for the sends;
@@ -82,6 +91,7 @@ class ChannelPool:
         self.wakeup = asyncio.Event()
         self.space = asyncio.Event()
         self.handed_over = 0
+        self._taken = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._source = f"engine:{self.name}"
 
@@ -99,6 +109,19 @@ class ChannelPool:
         batch = self.settings.claim_batch if waiting else min(self.settings.claim_batch, self.concurrency * 2)
         return max(0, min(free, batch, self.bucket.available(self.clock.now())))
 
+    def free_slots(self) -> int:
+        """How many more attempts the queue and the rate take now."""
+        free = self.capacity - self.queue.qsize()
+        return max(0, min(free, self.bucket.available(self.clock.now())))
+
+    def take(self, batch: Sequence[Prepared]) -> None:
+        """Queue attempts already claimed for this pool (they count against the rate)."""
+        if batch:
+            self.bucket.take(len(batch), self.clock.now())
+            for item in batch:
+                self.queue.put_nowait(item)
+            self._taken += len(batch)
+
     async def claim(self) -> int:
         """Claim and queue what the room allows; returns how many were queued."""
         room = self.room()
@@ -113,10 +136,8 @@ class ChannelPool:
             return self.preparer.prepare(claimed) if claimed else []
 
         batch: list[Prepared] = await self.run_db(work)  # type: ignore[arg-type, assignment]
-        if batch:
-            self.bucket.take(len(batch), now)
-            for item in batch:
-                self.queue.put_nowait(item)
+        self.take(batch)
+        self._taken -= len(batch)
         return len(batch)
 
     def start_workers(self) -> None:
@@ -181,7 +202,7 @@ class ChannelPool:
                 await asyncio.wait_for(waiter, timeout)
 
     async def drain(self) -> int:
-        total = 0
+        total, self._taken = self._taken, 0  # handed to the pool when they were written
         while True:
             got = await self.claim()
             if not got:
@@ -225,6 +246,16 @@ class LocalDispatcher:
     def start_workers_only(self) -> None:
         for pool in self.pools.values():
             pool.start_workers()
+
+    def free_slots(self) -> dict[str, int]:
+        return {name: pool.free_slots() for name, pool in self.pools.items()}
+
+    def take(self, prepared: Sequence[Prepared]) -> None:
+        by_pool: dict[str, list[Prepared]] = {}
+        for item in prepared:
+            by_pool.setdefault(item.attempt.channel, []).append(item)
+        for name, batch in by_pool.items():
+            self.pools[name].take(batch)
 
     def wake(self, channels: Iterable[str] = ()) -> None:
         names = list(channels) or list(self.pools)

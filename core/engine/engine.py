@@ -30,7 +30,7 @@ from tocsin.engine.checks import check_alert, check_audience
 from tocsin.engine.closing import close_pending
 from tocsin.engine.dbthread import NORMAL, URGENT, DbThreads
 from tocsin.engine.dispatch import ChannelPool, LocalDispatcher
-from tocsin.engine.handover import Preparer
+from tocsin.engine.handover import Prepared, Preparer
 from tocsin.engine.settings import EngineSettings, engine_settings
 from tocsin.errors import ConfigError, NotFoundError, ValidationError
 from tocsin.model import Alert, AlertState, AttemptChange, Audience, Recontact
@@ -313,15 +313,17 @@ class Engine:
         while True:
             now = self.clock.now()
             ctx = work.Context(
-                alert, self.machines, self.routes, now, self.settings.node, now + self.settings.lease
+                alert, self.machines, self.routes, now, self.settings.node, now + self.settings.lease,
+                hand_off=self.dispatcher.free_slots(),
             )
             size = self.settings.page
             if current.kind == work.FANOUT and not current.payload.get("after"):
                 size = self.settings.first_page
-            result = await self.db(
-                lambda c=current, x=ctx, n=size: work.run_page(self.store, c, x, n),  # type: ignore[misc]
+            result, prepared = await self.db(
+                lambda c=current, x=ctx, n=size: self._page(c, x, n),  # type: ignore[misc]
                 NORMAL,
             )
+            self.dispatcher.take(prepared)
             if result.channels:
                 self.dispatcher.wake(result.channels)
             if result.done:
@@ -331,6 +333,11 @@ class Engine:
         self._dirty.add(alert.id or 0)
         if timer.kind == work.FANOUT:
             self._hook("tocsin_alert_sent", alert=alert)
+
+    def _page(self, timer: Timer, ctx: work.Context, size: int) -> tuple[work.PageResult, list[Prepared]]:
+        """One page of timer work, and what to hand over for the attempts it wrote claimed."""
+        result = work.run_page(self.store, timer, ctx, size)
+        return result, self.preparer.prepare(result.claimed) if result.claimed else []
 
     def _complete(self, timer: Timer) -> None:
         with self.store.engine.begin() as conn:

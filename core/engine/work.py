@@ -12,16 +12,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 from sqlalchemy import Connection, select, update
 
 from tocsin import rules
 from tocsin.engine.audience import ResolvedAudience, page
 from tocsin.model import Alert, Attempt, AttemptKind, Contact, ContactMeans
-from tocsin.status import StatusMachine
+from tocsin.status import PENDING, StatusMachine
 from tocsin.store import Store
 from tocsin.store.attempts import to_attempt
-from tocsin.store.bulk import ATTEMPT_ROWS, Bulk
+from tocsin.store.bulk import ATTEMPT_ROWS, CLAIMED_ATTEMPT_ROWS, Bulk
 from tocsin.store.filters import among
 from tocsin.store.schema import alert_contacts, attempts, contact_means, contacts, recontacts
 from tocsin.store.timers import Timer
@@ -35,12 +35,14 @@ KINDS = (FANOUT, REMINDER, ESCALATION, RECONTACT)
 
 @frozen
 class PageResult:
-    """What one page wrote: attempts, for which channels, and whether the timer is done."""
+    """What one page wrote: attempts, for which channels, and whether the timer is done;
+    ``claimed`` are the attempts written already claimed for this engine (the hand-off)."""
 
     done: bool
     written: int = 0
     channels: frozenset[str] = frozenset()
     payload: Mapping[str, Any] | None = None
+    claimed: tuple[Attempt, ...] = ()
 
 
 @frozen
@@ -53,6 +55,10 @@ class Context:
     now: dt.datetime
     node: str = ""
     lease_until: dt.datetime | None = None
+    hand_off: Mapping[str, int] = field(factory=dict)
+    """How many new attempts of each channel this engine's pools take at once: those are
+    written already claimed (leased to ``node`` until ``lease_until``, one try counted)
+    and handed to the pools, with no claim to run for them."""
 
 
 class LeaseLost(Exception):
@@ -122,12 +128,62 @@ def _finish_page(
     ctx: Context,
     conn: Connection,
 ) -> PageResult:
-    Bulk(store.dialect).insert(conn, ATTEMPT_ROWS, new)
+    bulk = Bulk(store.dialect)
+    waiting, claimed = _split_hand_off(new, ctx)
+    handed = _write_claimed(store, bulk, claimed, ctx, conn)
+    bulk.insert(conn, ATTEMPT_ROWS, waiting)
     moved = {**payload, "after": last_id}
     store.timers.progress(timer.id, moved, conn)
     if done:
         store.timers.complete(timer.id, now=ctx.now, conn=conn)
-    return PageResult(done, len(new), frozenset(a[3] for a in new), moved)
+    return PageResult(done, len(new), frozenset(a[3] for a in new), moved, handed)
+
+
+def _split_hand_off(new: Sequence[NewAttempt], ctx: Context) -> tuple[list[NewAttempt], list[NewAttempt]]:
+    """The page's attempts to leave in the outbox, and those to write claimed."""
+    if not ctx.hand_off or ctx.lease_until is None or not ctx.node:
+        return list(new), []
+    room = dict(ctx.hand_off)
+    waiting: list[NewAttempt] = []
+    claimed: list[NewAttempt] = []
+    for row in new:
+        channel = row[3]
+        if room.get(channel, 0) > 0:
+            room[channel] -= 1
+            claimed.append(row)
+        else:
+            waiting.append(row)
+    return waiting, claimed
+
+
+def _new_ids(store: Store, n: int, conn: Connection) -> list[int]:
+    """``n`` ids for attempts about to be written with explicit ids."""
+    if store.dialect == "postgresql":
+        query = "SELECT nextval(pg_get_serial_sequence('attempts', 'id')) FROM generate_series(1, %(n)s)"
+        return [int(v) for v in conn.exec_driver_sql(query, {"n": n}).scalars()]
+    # SQLite: the page's transaction holds the database's single write lock already (its
+    # timer's lease was renewed first), so nobody else takes ids meanwhile
+    top = int(conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM attempts").scalar_one())
+    return list(range(top + 1, top + 1 + n))
+
+
+def _write_claimed(
+    store: Store, bulk: Bulk, rows: Sequence[NewAttempt], ctx: Context, conn: Connection
+) -> tuple[Attempt, ...]:
+    if not rows:
+        return ()
+    until = bulk.ts(ctx.lease_until)
+    ids = _new_ids(store, len(rows), conn)
+    bulk.insert(
+        conn, CLAIMED_ATTEMPT_ROWS, [(i, *row, ctx.node, until, 1) for i, row in zip(ids, rows, strict=True)]
+    )
+    return tuple(
+        Attempt(
+            id=i, alert_id=row[0], contact_id=row[1], means=row[2], channel=row[3], address=row[4],
+            kind=AttemptKind(row[5]), round=row[6], status=PENDING, tries=1,
+        )
+        for i, row in zip(ids, rows, strict=True)
+    )
 
 
 def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResult:

@@ -211,6 +211,12 @@ ATTEMPT_ROWS = RowShape(
 )
 """A new attempt, waiting in the outbox (status ``""``; the other columns take their defaults)."""
 
+CLAIMED_ATTEMPT_ROWS = RowShape(
+    "attempts",
+    ("id", *ATTEMPT_ROWS.columns, "claimed_by", "claimed_until", "tries"),
+)
+"""A new attempt written already claimed by the engine that will hand it over."""
+
 EVENT_ROWS = RowShape(
     "status_events", ("attempt_id", "status", "at", "received_at", "reason", "source", "data", "anomaly")
 )
@@ -219,4 +225,7 @@ EVENT_ROWS = RowShape(
 AUDIENCE_ROWS = RowShape("alert_contacts", ("alert_id", "contact_id", "missing"))
 """A contact of an alert's audience, with the means it has no address for."""
 
-__all__ = ["ATTEMPT_ROWS", "AUDIENCE_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate", "copy_text"]
+__all__ = [
+    "ATTEMPT_ROWS", "AUDIENCE_ROWS", "CLAIMED_ATTEMPT_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate",
+    "copy_text",
+]

@@ -140,11 +140,13 @@ async def test_a_channel_that_raises_is_a_temporary_failure(make_app: Any, helpe
 
 
 async def test_attempts_left_claimed_by_a_dead_process_of_a_cancelled_alert_are_closed(
-    make_app: Any, helpers: Any, clock: Any
+    make_app: Any, helpers: Any, clock: Any, monkeypatch: Any
 ) -> None:
     app = await make_app(channels=_sms())
     helpers.add_group(app, "town", [helpers.person(i) for i in (1, 2)])
     alert = await app.send(ALERT, groups=["town"])
+    # as with a dispatcher whose sends run in other processes: nothing is handed off here
+    monkeypatch.setattr(app.engine.dispatcher, "free_slots", dict)
     await app.engine._run_due_timers()  # the fan-out only: attempts wait in the outbox
     lease = dt.timedelta(seconds=60)
     claimed = app.store.outbox.claim("text", "dead-node", now=clock.now(), lease=lease, limit=10)
@@ -155,3 +157,35 @@ async def test_attempts_left_claimed_by_a_dead_process_of_a_cancelled_alert_are_
     assert await app.engine.sweep_cancelled() == 2
     assert {(a.status, a.error) for a in app.store.attempts.for_alert(alert.id)} == {("failed", "cancelled")}
     assert (await app.run_due()).handed_over == 0
+
+
+async def test_a_page_writes_what_the_pools_can_take_already_claimed_and_leaves_the_rest_in_the_outbox(
+    make_app: Any, helpers: Any, clock: Any
+) -> None:
+    # a rate of 3 a minute with a burst of 3: the pool takes three at once
+    channels = {"text": {"type": "console", "means": "sms", "output": "none", "rate": 3, "per": 60, "burst": 3}}
+    app = await make_app(channels=channels)
+    helpers.add_group(app, "town", [helpers.person(i) for i in range(1, 6)])
+    alert = await app.send(ALERT, groups=["town"])
+    claims: list[int] = []
+    real_claim = app.store.outbox.claim
+
+    def counting_claim(*args: Any, **kwargs: Any) -> Any:
+        found = real_claim(*args, **kwargs)
+        claims.append(len(found))
+        return found
+
+    app.store.outbox.claim = counting_claim  # type: ignore[method-assign]
+    await app.engine._run_due_timers()  # the fan-out: 3 written claimed by this engine, 2 waiting
+    stored = sorted(app.store.attempts.for_alert(alert.id), key=lambda a: a.id or 0)
+    node = app.engine.settings.node
+    with app.store.engine.connect() as conn:
+        leases = dict(conn.exec_driver_sql("SELECT id, claimed_by FROM attempts").all())
+    assert [leases[a.id] for a in stored] == [node, node, node, None, None]
+    assert [a.tries for a in stored] == [1, 1, 1, 0, 0]
+    report = await app.run_due()
+    assert report.handed_over == 3 and sum(claims) == 0  # handed over without a claim
+    assert [a.status for a in app.store.attempts.for_alert(alert.id)].count("received") == 3
+    clock.advance(60)
+    assert (await app.run_due()).handed_over == 2 and sum(claims) == 2  # the rest, claimed from the outbox
+    assert {a.status for a in app.store.attempts.for_alert(alert.id)} == {"received"}
