@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -27,7 +28,10 @@ def config(tmp_path: Path) -> Path:
     path.write_text(f'[tocsin]\ndatabase = "sqlite:///{db}"\ntimezone = "Europe/Paris"\n'
                     'locale = "fr_FR"\n')
     store = Store.open(f"sqlite:///{db}", upgrade=True)
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    # an hour ago, but never before midnight in Paris: the exports' "today" is Paris's
+    now = dt.datetime.now(dt.UTC)
+    midnight = now.astimezone(ZoneInfo("Europe/Paris")).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - dt.timedelta(hours=1), midnight.astimezone(dt.UTC) + dt.timedelta(seconds=1))
     people = [SContact("Anne", "Martin", "anne@example.org", "+33612345678", None, (False,) * 3),
               SContact("Bruno", "Petit", None, None, "+33145678901", (True,) * 3)]
     alert = SAlert("Coupure d'eau", "sending", start, False, [(0, ""), (1, "sms")], [
