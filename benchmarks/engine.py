@@ -108,6 +108,7 @@ def seed(store: Store, n: int) -> None:
                 + [{"contact_id": c, "kind": "email", "value": f"c{c}@example.org"} for c in ids],
             )
             conn.execute(insert(group_members), [{"group_id": gid, "contact_id": c} for c in ids])
+    store.analyze("contacts", "contact_means", "group_members")  # as `tocsin contacts import` does
 
 
 def db_urls(kind: str) -> tuple[str, Any]:

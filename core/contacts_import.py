@@ -27,6 +27,7 @@ from sqlalchemy import insert, select
 from tocsin.errors import CellError, ImportRefused, NotFoundError, ValidationError
 from tocsin.model import AddressKind, Contact, ContactMeans, PostalAddress
 from tocsin.store import Store
+from tocsin.store.groups import BULK
 from tocsin.store.schema import group_members, groups
 from tocsin.validate import email_address, phone_e164
 
@@ -380,6 +381,8 @@ def import_contacts(
             new = [{"group_id": group_id, "contact_id": i} for i in dict.fromkeys(ids) if i not in present]
             for start in range(0, len(new), 5000):
                 conn.execute(insert(group_members), new[start : start + 5000])
+    if len(contacts) >= BULK:
+        store.analyze("contacts", "contact_means", "group_members")
     return ImportResult(
         rows=len(contacts), created=created, updated=updated, empty_rows=empty, columns=plans, group=group
     )

@@ -46,3 +46,20 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def analyze(engine: Engine, *tables: str) -> None:
+    """Refresh PostgreSQL's statistics of ``tables`` after a bulk write.
+
+    Until autovacuum gets to it, PostgreSQL plans a freshly loaded table as if it were
+    nearly empty: paging through a group of 100,000 contacts just imported then sorts the
+    whole group for every page of an alert (117 ms a page instead of 0.2 ms). SQLite
+    needs nothing: its planner does not rely on such statistics here.
+    """
+    if engine.dialect.name != "postgresql" or not tables:
+        return
+    from tocsin.store.schema import metadata
+
+    names = ", ".join(metadata.tables[t].name for t in tables)  # our own tables only
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"ANALYZE {names}")

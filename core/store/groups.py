@@ -12,7 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from tocsin.clock import UTC
 from tocsin.errors import NotFoundError, ValidationError
 from tocsin.model import Group
+from tocsin.store.db import analyze
 from tocsin.store.schema import contacts, group_members, groups
+
+BULK = 1000
+"""New members from which the database's statistics of the group table are refreshed."""
 
 
 class Groups:
@@ -84,6 +88,8 @@ class Groups:
             new = [{"group_id": group.id, "contact_id": c} for c in wanted if c not in present]
             if new:
                 conn.execute(insert(group_members), new)
+        if len(new) >= BULK:
+            analyze(self.engine, "group_members")
         return len(new)
 
     def remove(self, name: str, contact_ids: Iterable[int]) -> int:

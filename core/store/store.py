@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, inspect
 from tocsin.store.alerts import Alerts
 from tocsin.store.attempts import Attempts
 from tocsin.store.contacts import Contacts
-from tocsin.store.db import open_engine
+from tocsin.store.db import analyze, open_engine
 from tocsin.store.groups import Groups
 from tocsin.store.outbox import Outbox
 from tocsin.store.outcomes import Outcomes
@@ -83,6 +83,11 @@ class Store:
         """One transaction, committed on success, rolled back on error."""
         with self.engine.begin() as conn:
             yield conn
+
+    def analyze(self, *tables: str) -> None:
+        """Refresh the planner's statistics of ``tables`` after a bulk write (see
+        :func:`tocsin.store.db.analyze`)."""
+        analyze(self.engine, *tables)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -114,6 +114,25 @@ def test_import_can_fill_a_group_in_the_same_transaction(store: Store, tmp_path:
     assert len(store.groups.members("volunteers")) == 2
 
 
+@pytest.mark.postgres
+def test_a_large_import_leaves_postgresql_with_fresh_statistics_of_the_group(pg_url: str, tmp_path: Path) -> None:
+    """Paging an alert's audience right after the import is planned for the real group
+    size, not as if the freshly loaded table were nearly empty."""
+    store = Store.open(pg_url, upgrade=True)
+    try:
+        store.groups.create("district")
+        rows = [["email"]] + [[f"c{i}@example.org"] for i in range(1500)]
+        import_contacts(store, _write_csv(tmp_path / "d.csv", rows), region="FR", group="district")
+        with store.engine.connect() as conn:
+            # reltuples is -1 until the table is first analyzed (or vacuumed)
+            tuples = conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = 'group_members'::regclass"
+            ).scalar_one()
+        assert tuples == 1500
+    finally:
+        store.close()
+
+
 def test_mapping_errors_name_the_header(tmp_path: Path) -> None:
     with pytest.raises(ImportRefused, match="unknown field 'nickname'"):
         plan_columns(["a", "b"], {"a": "nickname"})
