@@ -147,8 +147,9 @@ class Bulk:
                     copy.write(chunk)
             cursor.execute(change.update_from_sql)
             # the staged rows would otherwise stay until the commit, and a second update
-            # in the same transaction would see them again
-            cursor.execute(f"TRUNCATE {change.staging}")
+            # in the same transaction would see them again (DELETE, not TRUNCATE: that
+            # would give the table a new file, a catalog write, at every batch)
+            cursor.execute(f"DELETE FROM {change.staging}")
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
