@@ -127,6 +127,7 @@ class Engine:
         }
         self.dispatcher = LocalDispatcher(self.pools)
         self._tasks: list[asyncio.Task[None]] = []
+        self._timer_tasks: set[asyncio.Task[None]] = set()
         self._timer_wake: asyncio.Event | None = None
         self._started_channels: list[Channel] = []
         self.running = False
@@ -204,12 +205,14 @@ class Engine:
         if not self.running:
             self.threads.shutdown()
             return
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._timer_tasks]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self._timer_tasks.clear()
         await self.dispatcher.stop()
         await self.applier.flush()
         await self._stop_channels()
@@ -252,35 +255,50 @@ class Engine:
     # -- timers --------------------------------------------------------------------------------
 
     async def _timer_loop(self) -> None:
+        """Claim due timers and run each in a task of its own: the pages of several alerts'
+        fan-outs, reminders and recontacts interleave, so an alert sent while another
+        fans out to 100,000 contacts starts at once instead of after the whole fan-out."""
         assert self._timer_wake is not None
         while True:
             try:
-                ran = await self._run_due_timers()
+                claimed = await self._claim_timers()
             except Exception:
-                log.exception("running timers failed")
-                ran = 0
-            if ran:
+                log.exception("claiming timers failed")
+                claimed = []
+            for timer in claimed:
+                task = asyncio.create_task(self._run_timer_logged(timer), name=f"tocsin-timer-{timer.id}")
+                self._timer_tasks.add(task)
+                task.add_done_callback(self._timer_tasks.discard)
+            if claimed:
                 continue
             self._timer_wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._timer_wake.wait(), self.settings.poll)
 
-    async def _run_due_timers(self) -> int:
+    async def _claim_timers(self) -> list[Timer]:
         now = self.clock.now()
-        claimed = await self.db(
+        claimed: list[Timer] = await self.db(
             lambda: self.store.timers.claim_due(self.settings.node, now=now, lease=self.settings.lease),
             NORMAL,
         )
+        return claimed
+
+    async def _run_due_timers(self) -> int:
+        """Run the timers due now one after the other (the fake clock's step)."""
+        claimed = await self._claim_timers()
         for timer in claimed:
-            try:
-                await self._run_timer(timer)
-            except work.TimerClosed as exc:
-                log.info("%s", exc)
-            except work.LeaseLost as exc:
-                log.warning("%s", exc)
-            except Exception:
-                log.exception("timer %s (%s) failed; it runs again when its lease ends", timer.id, timer.kind)
+            await self._run_timer_logged(timer)
         return len(claimed)
+
+    async def _run_timer_logged(self, timer: Timer) -> None:
+        try:
+            await self._run_timer(timer)
+        except work.TimerClosed as exc:
+            log.info("%s", exc)
+        except work.LeaseLost as exc:
+            log.warning("%s", exc)
+        except Exception:
+            log.exception("timer %s (%s) failed; it runs again when its lease ends", timer.id, timer.kind)
 
     def _reminder_still_due(self, alert: Alert, timer: Timer, now: dt.datetime) -> bool:
         offsets = rules.reminder_offsets(alert, self.runtime.config.reminders)
