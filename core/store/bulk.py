@@ -128,9 +128,8 @@ class Bulk:
         if self.sqlite:
             conn.exec_driver_sql(shape.insert_sql, list(rows))
             return
-        with _driver(conn).cursor() as cursor, cursor.copy(shape.copy_sql) as copy:
-            for chunk in copy_text(rows):
-                copy.write(chunk)
+        with _driver(conn).cursor() as cursor:
+            _copy(cursor, shape.copy_sql, rows)
 
     def update(self, conn: Connection, change: RowUpdate, rows: Sequence[tuple[Any, ...]]) -> None:
         """Update rows by id: each tuple is ``(id, *values in change.columns order)``."""
@@ -142,9 +141,7 @@ class Bulk:
         names = ", ".join(["id"] + [name for name, _ in change.columns])
         with _driver(conn).cursor() as cursor:
             cursor.execute(change.create_staging_sql)
-            with cursor.copy(f"COPY {change.staging} ({names}) FROM STDIN") as copy:
-                for chunk in copy_text(rows):
-                    copy.write(chunk)
+            _copy(cursor, f"COPY {change.staging} ({names}) FROM STDIN", rows)
             cursor.execute(change.update_from_sql)
             # the staged rows would otherwise stay until the commit, and a second update
             # in the same transaction would see them again (DELETE, not TRUNCATE: that
@@ -198,6 +195,12 @@ def copy_text(rows: Sequence[tuple[Any, ...]], lines: int = 5000) -> Iterator[by
             out = []
     if out:
         yield ("\n".join(out) + "\n").encode()
+
+
+def _copy(cursor: Any, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    with cursor.copy(statement) as copy:
+        for chunk in copy_text(rows):
+            copy.write(chunk)
 
 
 def _driver(conn: Connection) -> Any:
