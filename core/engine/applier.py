@@ -240,10 +240,7 @@ class StatusApplier:
                 self.totals["events"] += applied.events
                 self.totals["applied"] += len(applied.changes)
                 self.totals["anomalies"] += applied.anomalies
-                if applied.changes:
-                    # observers write to the store (webhook deliveries, failing addresses):
-                    # in the database thread, in batch order, never blocking the event loop
-                    await self._db(lambda: self._observe(applied.changes))
+                await self.observe(applied.changes)
                 if self.on_applied is not None:
                     result = self.on_applied(applied)
                     if result is not None:
@@ -251,6 +248,13 @@ class StatusApplier:
             for message in inbound:
                 await self._db(lambda m=message: self._dispatch_inbound(m))  # type: ignore[misc]
             return applied
+
+    async def observe(self, changes: Sequence[AttemptChange]) -> None:
+        """Tell the observers (``tocsin_attempts_changed``) of committed changes. They
+        write to the store (webhook deliveries, failing addresses): they run in the
+        database thread, one batch at a time, never blocking the event loop."""
+        if changes:
+            await self._db(lambda: self._observe(changes))
 
     def _observe(self, changes: Sequence[AttemptChange]) -> None:
         try:

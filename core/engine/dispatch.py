@@ -115,12 +115,16 @@ class ChannelPool:
         return max(0, min(free, self.bucket.available(self.clock.now())))
 
     def take(self, batch: Sequence[Prepared]) -> None:
-        """Queue attempts already claimed for this pool (they count against the rate)."""
+        """Queue attempts written already claimed for this pool (the hand-off)."""
+        self._enqueue(batch)
+        self._taken += len(batch)
+
+    def _enqueue(self, batch: Sequence[Prepared]) -> None:
+        """Queue claimed attempts; they count against the rate."""
         if batch:
             self.bucket.take(len(batch), self.clock.now())
             for item in batch:
                 self.queue.put_nowait(item)
-            self._taken += len(batch)
 
     async def claim(self) -> int:
         """Claim and queue what the room allows; returns how many were queued."""
@@ -136,8 +140,7 @@ class ChannelPool:
             return self.preparer.prepare(claimed) if claimed else []
 
         batch: list[Prepared] = await self.run_db(work)  # type: ignore[arg-type, assignment]
-        self.take(batch)
-        self._taken -= len(batch)
+        self._enqueue(batch)
         return len(batch)
 
     def start_workers(self) -> None:

@@ -149,9 +149,6 @@ class Engine:
         except Exception:
             log.exception("an observer of %s failed", name)
 
-    def _fire_changes(self, changes: list[AttemptChange]) -> None:
-        if changes:
-            self._hook("tocsin_attempts_changed", changes=changes)
 
     async def _on_applied(self, applied: Applied) -> None:
         self._dirty |= set(applied.alerts)
@@ -390,7 +387,7 @@ class Engine:
         moved = 0
         for alert_id in sorted(dirty):
             changes, fired = await self.db(lambda a=alert_id: self._check(a))  # type: ignore[misc]
-            self._fire_changes(changes)
+            await self.applier.observe(changes)
             for hook, alert in fired:
                 self._hook(hook, alert=alert)
             moved += bool(fired) or bool(changes)
@@ -533,7 +530,7 @@ class Engine:
 
         alert, changes = await self.db(write, URGENT)  # never behind a long fan-out
         self.cancelled.add(alert_id)
-        self._fire_changes(changes)
+        await self.applier.observe(changes)
         self._hook("tocsin_alert_finished", alert=alert)
         return alert
 
@@ -636,7 +633,7 @@ class Engine:
                 return changes
 
         changes = await self.db(write)
-        self._fire_changes(changes)
+        await self.applier.observe(changes)
         return len(changes)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
 
 from tocsin.errors import ValidationError
+from tocsin.hookspecs import hookimpl
 from tocsin.model import Alert, AlertState, Message
 
 
@@ -189,3 +191,26 @@ async def test_a_page_writes_what_the_pools_can_take_already_claimed_and_leaves_
     clock.advance(60)
     assert (await app.run_due()).handed_over == 2 and sum(claims) == 2  # the rest, claimed from the outbox
     assert {a.status for a in app.store.attempts.for_alert(alert.id)} == {"received"}
+
+
+class _ObserverThreads:
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    @hookimpl
+    def tocsin_attempts_changed(self, runtime: Any, changes: Any) -> None:
+        self.threads.append(threading.get_ident())
+
+
+async def test_the_changes_a_cancel_makes_reach_observers_off_the_event_loop(
+    make_app: Any, helpers: Any, monkeypatch: Any
+) -> None:
+    observer = _ObserverThreads()
+    app = await make_app(channels=_sms(), plugins=(("observer-threads", observer),))
+    helpers.add_group(app, "town", [helpers.person(i) for i in (1, 2)])
+    alert = await app.send(ALERT, groups=["town"])
+    monkeypatch.setattr(app.engine.dispatcher, "free_slots", dict)  # nothing handed off
+    await app.engine._run_due_timers()  # the fan-out only: attempts wait in the outbox
+    await app.cancel(alert.id)  # closes them: changes for the observers
+    assert {a.status for a in app.store.attempts.for_alert(alert.id)} == {"failed"}
+    assert len(observer.threads) == 1 and observer.threads[0] != threading.get_ident()
