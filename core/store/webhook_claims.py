@@ -14,15 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, delete, exists, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, delete, exists, select
 
 from tocsin.store.bulk import Bulk
 from tocsin.store.schema import webhook_claims
 
 CHUNK = 500
 """Claims per statement (SQLite allows 32,766 parameters; three a claim)."""
-ON_CONFLICT = frozenset({"sqlite", "postgresql"})
 
 
 def _claim_sql(count: int) -> str:
@@ -36,7 +34,6 @@ class WebhookClaims:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._on_conflict = engine.dialect.name in ON_CONFLICT
         self._bulk = Bulk(engine.dialect.name)
 
     def claim(self, scope: str, key: str, *, now: dt.datetime) -> bool:
@@ -47,33 +44,19 @@ class WebhookClaims:
         """Claim every ``(scope, key)`` in one transaction; for each, whether this call
         won it (a pair given twice is won at most once, by its first occurrence)."""
         unique = sorted(set(pairs))
-        won: set[tuple[str, str]]
-        if not self._on_conflict:
-            won = {pair for pair in unique if self._insert_one(pair, now)}
-        else:
-            # straight to the driver: SQLAlchemy's per-parameter processing would cost more
-            # than the insert itself on this path, taken by every webhook
-            stamp, won = self._bulk.ts(now), set()
-            with self.engine.begin() as conn:
-                for start in range(0, len(unique), CHUNK):
-                    chunk = unique[start:start + CHUNK]
-                    params = tuple(v for scope, key in chunk for v in (scope, key, stamp))
-                    won.update((r[0], r[1]) for r in self._bulk.select(
-                        conn, _claim_sql(len(chunk)), params))
+        # straight to the driver: SQLAlchemy's per-parameter processing would cost more
+        # than the insert itself on this path, taken by every webhook
+        stamp, won = self._bulk.ts(now), set[tuple[str, str]]()
+        with self.engine.begin() as conn:
+            for start in range(0, len(unique), CHUNK):
+                chunk = unique[start:start + CHUNK]
+                params = tuple(v for scope, key in chunk for v in (scope, key, stamp))
+                won.update((r[0], r[1]) for r in self._bulk.select(conn, _claim_sql(len(chunk)), params))
         result = []
         for pair in pairs:
             result.append(pair in won)
             won.discard(pair)
         return result
-
-    def _insert_one(self, pair: tuple[str, str], now: dt.datetime) -> bool:
-        """A database without ON CONFLICT: the primary key refuses the second insert."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(webhook_claims).values(scope=pair[0], key=pair[1], claimed_at=now))
-        except IntegrityError:
-            return False
-        return True
 
     def release(self, scope: str, key: str) -> None:
         """Forget a claim (its delivery could not be applied: the retry must be accepted)."""

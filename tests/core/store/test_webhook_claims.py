@@ -115,12 +115,3 @@ def test_concurrent_batches_in_any_order_share_out_every_key_once(pg_url: str) -
         for each in stores:
             each.close()
 
-
-def test_without_on_conflict_the_primary_key_refuses_the_second_claim(store: Store) -> None:
-    """The path for databases other than SQLite and PostgreSQL (a plain insert)."""
-    claims = store.webhook_claims
-    claims._on_conflict = False
-    assert claims.claim("sms/status", "k", now=NOW)
-    assert not claims.claim("sms/status", "k", now=NOW)
-    claims.release("sms/status", "k")
-    assert claims.claim("sms/status", "k", now=NOW)
