@@ -59,7 +59,7 @@ class Applied:
 
 class _State:
     """One attempt as the batch sees it; ``sent_at``/``completed_at``/``error`` hold what
-    this batch sets (None: keep the stored value)."""
+    this batch sets (None: keep the stored value), times already in the store's format."""
 
     __slots__ = (
         "alert_id", "completed_at", "contact_id", "dirty", "error", "means", "provider_ref",
@@ -328,6 +328,7 @@ class StatusApplier:
             rows: list[tuple[Any, ...]] = []
             anomalies = 0
             for aid, e in resolved:
+                at = bulk.ts(e.at)
                 st = states.get(aid)
                 if st is None:
                     log.warning("status %r reported for attempt %s, which does not exist", e.status, aid)
@@ -344,9 +345,9 @@ class StatusApplier:
                         reached = self._reached_for(st.alert_id, conn).get(st.means, machine.reached)
                         st.reached = rules.attempt_reached(e.status, machine, reached)
                         if old == PENDING and st.sent_at is None:
-                            st.sent_at = e.at
+                            st.sent_at = at
                         if machine.is_terminal(e.status):
-                            st.completed_at = e.at
+                            st.completed_at = at
                             if e.reason:
                                 st.error = e.reason
                         st.dirty = True
@@ -373,7 +374,7 @@ class StatusApplier:
                     (
                         aid,
                         e.status,
-                        bulk.ts(e.at),
+                        at,
                         stamp,
                         e.reason,
                         e.source,
@@ -387,7 +388,7 @@ class StatusApplier:
                 [
                     (
                         aid, st.status, bulk.flag(st.reached), st.error, st.provider_ref,
-                        bulk.ts(st.sent_at), bulk.ts(st.completed_at), stamp,
+                        st.sent_at, st.completed_at, stamp,
                     )
                     for aid, st in states.items()
                     if st.dirty

@@ -9,18 +9,32 @@ driver.
 On PostgreSQL, rows go in with ``COPY`` and many rows are updated by one ``UPDATE ...
 FROM`` a temporary table filled by ``COPY``: the server then runs one statement per batch
 instead of one per row, which is what it spends its time on otherwise. On SQLite (in
-process, no round trips) a prepared ``executemany`` is already the fastest way.
+process, no round trips) rows go :data:`SQLITE_ROWS` at a time in one statement (a
+``VALUES`` list): a quarter cheaper than an ``executemany`` of one-row statements, and
+the sqlite3 module releases and retakes the GIL once per statement instead of once per
+row, which the engine's other threads feel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from attrs import frozen
 from sqlalchemy import Connection
+
+
+SQLITE_ROWS = 200
+"""Rows per multi-row statement on SQLite (measured: 50 is slower, 1,000 no faster; the
+statement cache keeps the two texts a batch uses, a full chunk and its remainder)."""
+
+
+def _values(columns: int, rows: int) -> str:
+    one = "(" + ", ".join("?" * columns) + ")"
+    return ", ".join(itertools.repeat(one, rows))
 
 
 @frozen
@@ -30,10 +44,9 @@ class RowShape:
     table: str
     columns: tuple[str, ...]
 
-    @property
-    def insert_sql(self) -> str:
-        marks = ", ".join("?" * len(self.columns))
-        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
+    def insert_sql(self, rows: int = 1) -> str:
+        """``rows`` rows in one statement."""
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {_values(len(self.columns), rows)}"
 
     @property
     def copy_sql(self) -> str:
@@ -58,12 +71,16 @@ class RowUpdate:
     def staging(self) -> str:
         return f"tocsin_staged_{self.table}"
 
-    @property
-    def per_row_sql(self) -> str:
-        """The one-row statement (SQLite): numbered parameters, ``?1`` the id."""
-        place = {name: f"?{i}" for i, (name, _) in enumerate(self.columns, start=2)}
-        assign = _NEW.sub(lambda m: place[m.group(1)], self.assign)
-        return f"UPDATE {self.table} AS old SET {assign} WHERE old.id = ?1"
+    def values_sql(self, rows: int) -> str:
+        """``rows`` rows updated by one statement on SQLite: ``UPDATE ... FROM`` a
+        ``VALUES`` list whose columns are named as ``new.<column>`` expects."""
+        names = ["id"] + [name for name, _ in self.columns]
+        named = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, start=1))
+        return (
+            f"UPDATE {self.table} AS old SET {self.assign}"
+            f" FROM (SELECT {named} FROM (VALUES {_values(len(names), rows)})) AS new"
+            " WHERE old.id = new.id"
+        )
 
     @property
     def create_staging_sql(self) -> str:
@@ -102,7 +119,8 @@ class Bulk:
             if len(self._stamps) >= 4096:
                 self._stamps.clear()
             utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
-            stamp = self._stamps[value] = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # "YYYY-MM-DD HH:MM:SS.ffffff" and "+00:00" cut off: cheaper than a replace()
+            stamp = self._stamps[value] = utc.isoformat(" ", "microseconds")[:26]
         return stamp
 
     def flag(self, value: bool | None) -> Any:
@@ -126,17 +144,18 @@ class Bulk:
         if not rows:
             return
         if self.sqlite:
-            conn.exec_driver_sql(shape.insert_sql, list(rows))
+            _sqlite_chunks(conn, shape.insert_sql, rows)
             return
         with _driver(conn).cursor() as cursor:
             _copy(cursor, shape.copy_sql, rows)
 
     def update(self, conn: Connection, change: RowUpdate, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Update rows by id: each tuple is ``(id, *values in change.columns order)``."""
+        """Update rows by id: each tuple is ``(id, *values in change.columns order)``, each
+        id once (an ``UPDATE ... FROM`` applies one of several rows for an id)."""
         if not rows:
             return
         if self.sqlite:
-            conn.exec_driver_sql(change.per_row_sql, list(rows))
+            _sqlite_chunks(conn, change.values_sql, rows)
             return
         names = ", ".join(["id"] + [name for name, _ in change.columns])
         with _driver(conn).cursor() as cursor:
@@ -147,6 +166,22 @@ class Bulk:
             # in the same transaction would see them again (DELETE, not TRUNCATE: that
             # would give the table a new file, a catalog write, at every batch)
             cursor.execute(f"DELETE FROM {change.staging}")
+
+
+def _sqlite_chunks(conn: Connection, statement: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``statement(n)`` for the rows, :data:`SQLITE_ROWS` at a time, in ``conn``'s
+    transaction (the driver's own cursor: SQLAlchemy's per-call work is not needed)."""
+    cursor = _driver(conn).cursor()
+    try:
+        full = len(rows) - len(rows) % SQLITE_ROWS
+        if full:
+            sql = statement(SQLITE_ROWS)
+            for i in range(0, full, SQLITE_ROWS):
+                cursor.execute(sql, list(itertools.chain.from_iterable(rows[i : i + SQLITE_ROWS])))
+        if full < len(rows):
+            cursor.execute(statement(len(rows) - full), list(itertools.chain.from_iterable(rows[full:])))
+    finally:
+        cursor.close()
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -230,6 +265,6 @@ AUDIENCE_ROWS = RowShape("alert_contacts", ("alert_id", "contact_id", "missing")
 """A contact of an alert's audience, with the means it has no address for."""
 
 __all__ = [
-    "ATTEMPT_ROWS", "AUDIENCE_ROWS", "CLAIMED_ATTEMPT_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate",
+    "SQLITE_ROWS", "ATTEMPT_ROWS", "AUDIENCE_ROWS", "CLAIMED_ATTEMPT_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate",
     "copy_text",
 ]

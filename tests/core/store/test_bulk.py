@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tocsin.model import Alert, Contact, ContactMeans, Message
 from tocsin.store import Store
-from tocsin.store.bulk import ATTEMPT_ROWS, EVENT_ROWS, Bulk, RowUpdate, copy_text
+from tocsin.store.bulk import ATTEMPT_ROWS, EVENT_ROWS, SQLITE_ROWS, Bulk, RowUpdate, copy_text
 from tocsin.store.filters import among
 from tocsin.store.schema import attempts, status_events
 
@@ -90,6 +90,23 @@ def test_a_bulk_update_sets_each_rows_values_and_keeps_what_none_keeps(store: St
     assert (got[ids[0]].status, got[ids[0]].error, got[ids[0]].completed_at) == ("received", "why\tnot", first)
     assert (got[ids[1]].status, got[ids[1]].error, got[ids[1]].completed_at) == ("failed", "", None)
     assert (got[ids[2]].status, got[ids[2]].address) == ("", "e\nf")
+
+
+@pytest.mark.parametrize("extra", [0, 1, SQLITE_ROWS - 1])
+def test_bulk_writes_of_more_rows_than_one_statement_holds_write_every_row(store: Store, extra: int) -> None:
+    """SQLite writes SQLITE_ROWS rows a statement: full chunks and the remainder all land."""
+    n = 2 * SQLITE_ROWS + extra
+    alert_id, contacts = _alert_and_contacts(store, n)
+    ids = _attempts(store, alert_id, contacts, [f"+33611{i:06d}" for i in range(n)])
+    assert len(ids) == n
+    bulk = Bulk(store.dialect)
+    done = NOW + dt.timedelta(minutes=1)
+    with store.engine.begin() as conn:
+        bulk.update(conn, WRITE, [(aid, f"s{aid}", None, bulk.ts(done), bulk.ts(done)) for aid in ids[1:]])
+    got = {a.id: a for a in store.attempts.for_alert(alert_id)}
+    assert [got[aid].status for aid in ids] == ["", *(f"s{aid}" for aid in ids[1:])]
+    assert [got[aid].address for aid in ids] == [f"+33611{i:06d}" for i in range(n)]
+    assert {got[aid].completed_at for aid in ids[1:]} == {done}
 
 
 def test_among_finds_the_same_rows_as_in(store: Store) -> None:
