@@ -18,14 +18,13 @@ row, which the engine's other threads feel.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from attrs import frozen
 from sqlalchemy import Connection
-
 
 SQLITE_ROWS = 200
 """Rows per multi-row statement on SQLite (measured: 50 is slower, 1,000 no faster; the
@@ -46,7 +45,8 @@ class RowShape:
 
     def insert_sql(self, rows: int = 1) -> str:
         """``rows`` rows in one statement."""
-        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {_values(len(self.columns), rows)}"
+        values = _values(len(self.columns), rows)
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {values}"
 
     @property
     def copy_sql(self) -> str:
@@ -265,6 +265,13 @@ AUDIENCE_ROWS = RowShape("alert_contacts", ("alert_id", "contact_id", "missing")
 """A contact of an alert's audience, with the means it has no address for."""
 
 __all__ = [
-    "SQLITE_ROWS", "ATTEMPT_ROWS", "AUDIENCE_ROWS", "CLAIMED_ATTEMPT_ROWS", "EVENT_ROWS", "Bulk", "RowShape", "RowUpdate",
+    "ATTEMPT_ROWS",
+    "AUDIENCE_ROWS",
+    "CLAIMED_ATTEMPT_ROWS",
+    "EVENT_ROWS",
+    "SQLITE_ROWS",
+    "Bulk",
+    "RowShape",
+    "RowUpdate",
     "copy_text",
 ]
