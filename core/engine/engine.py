@@ -352,7 +352,7 @@ class Engine:
     def _page(self, timer: Timer, ctx: work.Context, size: int) -> tuple[work.PageResult, list[Prepared]]:
         """One page of timer work, and what to hand over for the attempts it wrote claimed."""
         result = work.run_page(self.store, timer, ctx, size)
-        return result, self.preparer.prepare(result.claimed) if result.claimed else []
+        return result, self.preparer.prepare(result.claimed, result.contacts) if result.claimed else []
 
     def _complete(self, timer: Timer) -> None:
         with self.store.engine.begin() as conn:

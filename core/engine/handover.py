@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from attrs import frozen
 from sqlalchemy import select
@@ -27,9 +28,10 @@ from tocsin.channel import (
     TemporaryFailure,
 )
 from tocsin.engine.templates import CompiledMessage, TemplateError, compile_alert, contact_fields
-from tocsin.model import Alert, Attempt, Contact, PostalAddress, StatusEvent
+from tocsin.model import Alert, Attempt, Contact, StatusEvent
 from tocsin.status import StatusMachine
 from tocsin.store import Store
+from tocsin.store.contacts import SENDING_COLUMNS, sending_contact
 from tocsin.store.filters import among
 from tocsin.store.outbox import Reschedule
 from tocsin.store.schema import contacts
@@ -53,34 +55,14 @@ class RetryPolicy:
     cap: dt.timedelta = dt.timedelta(hours=1)
 
 
-_CONTACT_COLUMNS = (
-    contacts.c.id, contacts.c.first_name, contacts.c.last_name, contacts.c.external_id,
-    contacts.c.language, contacts.c.organisation, contacts.c.address_line1, contacts.c.address_line2,
-    contacts.c.postal_code, contacts.c.city, contacts.c.department, contacts.c.region,
-    contacts.c.country, contacts.c.attributes,
-)
-
-
 def _light_contacts(store: Store, ids: Sequence[int]) -> dict[int, Contact]:
     """Contacts with the fields templates use (their means are not needed to send)."""
     found: dict[int, Contact] = {}
     with store.engine.connect() as conn:
         for i in range(0, len(ids), 900):
-            query = select(*_CONTACT_COLUMNS).where(among(contacts.c.id, ids[i : i + 900], store.dialect))
+            query = select(*SENDING_COLUMNS).where(among(contacts.c.id, ids[i : i + 900], store.dialect))
             for r in conn.execute(query):
-                found[r.id] = Contact(
-                    id=r.id,
-                    first_name=r.first_name,
-                    last_name=r.last_name,
-                    external_id=r.external_id,
-                    language=r.language,
-                    organisation=r.organisation,
-                    address=PostalAddress(
-                        r.address_line1, r.address_line2, r.postal_code, r.city, r.department,
-                        r.region, r.country,
-                    ),
-                    attributes=r.attributes or {},
-                )
+                found[r.id] = sending_contact(r)
     return found
 
 
@@ -97,7 +79,11 @@ class Preparer:
         self._contacts: dict[int, Contact] = {}
         self._lock = threading.Lock()  # several database threads prepare at once on PostgreSQL
 
-    def _contacts_for(self, ids: Sequence[int]) -> dict[int, Contact]:
+    def _contacts_for(self, ids: Sequence[int], known: Mapping[int, Contact]) -> Mapping[int, Contact]:
+        if known:
+            self._remember(known)
+            if all(i in known for i in ids):
+                return known
         cache = self._contacts
         with self._lock:
             found = {i: cache[i] for i in ids if i in cache}
@@ -105,11 +91,15 @@ class Preparer:
         if missing:
             loaded = _light_contacts(self.store, missing)
             found.update(loaded)
-            with self._lock:
-                cache.update(loaded)
-                while len(cache) > self.CACHE:
-                    cache.pop(next(iter(cache)))
+            self._remember(loaded)
         return found
+
+    def _remember(self, found: Mapping[int, Contact]) -> None:
+        cache = self._contacts
+        with self._lock:
+            cache.update(found)
+            while len(cache) > self.CACHE:
+                cache.pop(next(iter(cache)))
 
     def alert(self, alert_id: int) -> tuple[Alert, Mapping[str, CompiledMessage]]:
         found = self._alerts.get(alert_id)
@@ -118,9 +108,14 @@ class Preparer:
             found = self._alerts[alert_id] = (alert, compile_alert(alert))
         return found
 
-    def prepare(self, claimed: Sequence[Attempt]) -> list[Prepared]:
-        """What to hand over for each claimed attempt (in the database thread)."""
-        found = self._contacts_for(sorted({a.contact_id for a in claimed}))
+    def prepare(
+        self, claimed: Sequence[Attempt], known: Mapping[int, Contact] | None = None
+    ) -> list[Prepared]:
+        """What to hand over for each claimed attempt (in the database thread); ``known``
+        are contacts already read with :data:`~tocsin.store.contacts.SENDING_COLUMNS`
+        (a fan-out page's), kept for the attempts of other means claimed later."""
+        found = self._contacts_for(sorted({a.contact_id for a in claimed}), known or {})
+        fields: dict[tuple[int, int], Mapping[str, Any]] = {}  # a contact's, once per alert
         out: list[Prepared] = []
         for attempt in claimed:
             if attempt.alert_id is None:
@@ -133,8 +128,12 @@ class Preparer:
                 why = "the alert has no message for this means" if message is None else "contact deleted"
                 out.append(Prepared(attempt, None, why))
                 continue
+            values: Mapping[str, Any] = {}
+            if message.parts:
+                key = (attempt.alert_id, attempt.contact_id)
+                values = fields.get(key) or fields.setdefault(key, contact_fields(contact, alert))
             try:
-                rendered = message.render(contact_fields(contact, alert) if message.parts else {})
+                rendered = message.render(values)
             except TemplateError as exc:
                 out.append(Prepared(attempt, None, str(exc)))
                 continue

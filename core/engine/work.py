@@ -36,13 +36,15 @@ KINDS = (FANOUT, REMINDER, ESCALATION, RECONTACT)
 @frozen
 class PageResult:
     """What one page wrote: attempts, for which channels, and whether the timer is done;
-    ``claimed`` are the attempts written already claimed for this engine (the hand-off)."""
+    ``claimed`` are the attempts written already claimed for this engine (the hand-off),
+    ``contacts`` the page's contacts as read for sending (the hand-off renders with them)."""
 
     done: bool
     written: int = 0
     channels: frozenset[str] = frozenset()
     payload: Mapping[str, Any] | None = None
     claimed: tuple[Attempt, ...] = ()
+    contacts: Mapping[int, Contact] = field(factory=dict)
 
 
 @frozen
@@ -127,6 +129,7 @@ def _finish_page(
     done: bool,
     ctx: Context,
     conn: Connection,
+    contacts: Mapping[int, Contact] | None = None,
 ) -> PageResult:
     bulk = Bulk(store.dialect)
     waiting, claimed = _split_hand_off(new, ctx)
@@ -136,7 +139,7 @@ def _finish_page(
     store.timers.progress(timer.id, moved, conn)
     if done:
         store.timers.complete(timer.id, now=ctx.now, conn=conn)
-    return PageResult(done, len(new), frozenset(a[3] for a in new), moved, handed)
+    return PageResult(done, len(new), frozenset(a[3] for a in new), moved, handed, contacts or {})
 
 
 def _split_hand_off(new: Sequence[NewAttempt], ctx: Context) -> tuple[list[NewAttempt], list[NewAttempt]]:
@@ -215,7 +218,7 @@ def fanout_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResu
                     new.append(_new_attempt(ctx, bulk, cid, means, address, AttemptKind.INITIAL, 0))
             audience_rows.append((cid, ",".join(missing)))
         store.alerts.add_audience(int(ctx.alert.id or 0), audience_rows, conn)
-        return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn)
+        return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn, found)
 
 
 def _audience_page(conn: Connection, alert_id: int, after: int, size: int) -> list[int]:
@@ -299,7 +302,7 @@ def again_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResul
                 .where(recontacts.c.id == payload["recontact_id"])
                 .values(attempts=recontacts.c.attempts + len(new))
             )
-        return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn)
+        return _finish_page(store, timer, payload, new, ids[-1], len(ids) < size, ctx, conn, found)
 
 
 def run_page(store: Store, timer: Timer, ctx: Context, size: int) -> PageResult:
