@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from attrs import field, frozen
@@ -24,12 +24,31 @@ def _mapping(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value or {})
 
 
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _member(cls: type[E], value: Any) -> E:
+    """``value`` as a member of the enum ``cls``. Calling ``cls(value)`` costs a
+    microsecond, felt where attempts and means are built by the hundred thousand; an
+    unknown value still gets its usual ``ValueError``."""
+    if type(value) is cls:
+        return value  # type: ignore[no-any-return]
+    try:
+        return cls._value2member_map_[value]  # type: ignore[return-value]
+    except (KeyError, TypeError):
+        return cls(value)
+
+
 class AddressKind(enum.StrEnum):
     """How a contact can be reached: the kind of one of its means of contact."""
 
     PHONE = "phone"
     MOBILE = "mobile"
     EMAIL = "email"
+
+
+def _address_kind(value: Any) -> AddressKind:
+    return _member(AddressKind, value)
 
 
 class AlertState(enum.StrEnum):
@@ -42,6 +61,10 @@ class AlertState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+def _alert_state(value: Any) -> AlertState:
+    return _member(AlertState, value)
+
+
 class AttemptKind(enum.StrEnum):
     """Why an attempt was made."""
 
@@ -50,6 +73,10 @@ class AttemptKind(enum.StrEnum):
     RECONTACT = "recontact"
     ESCALATION = "escalation"
     VERIFICATION = "verification"
+
+
+def _attempt_kind(value: Any) -> AttemptKind:
+    return _member(AttemptKind, value)
 
 
 class Outcome(enum.StrEnum):
@@ -66,6 +93,10 @@ class Role(enum.StrEnum):
     ADMINISTRATOR = "administrator"
     OPERATOR = "operator"
     AGENT = "agent"
+
+
+def _role(value: Any) -> Role:
+    return _member(Role, value)
 
 
 # -- contacts -------------------------------------------------------------------------
@@ -92,7 +123,7 @@ class ContactMeans:
     ``failing`` is set when the address bounced hard, so later alerts can skip it.
     """
 
-    kind: AddressKind = field(converter=AddressKind)
+    kind: AddressKind = field(converter=_address_kind)
     value: str
     verified: bool = False
     preference: int = 0
@@ -210,7 +241,7 @@ class Alert:
     category: Category = Category("general")
     id: int | None = None
     campaign_id: int | None = None
-    state: AlertState = field(default=AlertState.DRAFT, converter=AlertState)
+    state: AlertState = field(default=AlertState.DRAFT, converter=_alert_state)
     reminder_offsets: tuple[dt.timedelta, ...] | None = None
     plan: EscalationPlan | None = None
     target_confirmations: int | None = None
@@ -251,7 +282,7 @@ class Attempt:
     status: str
     id: int | None = None
     channel: str = ""
-    kind: AttemptKind = field(default=AttemptKind.INITIAL, converter=AttemptKind)
+    kind: AttemptKind = field(default=AttemptKind.INITIAL, converter=_attempt_kind)
     round: int = 0
     reached: bool | None = None
     error: str = ""
@@ -320,7 +351,7 @@ class User:
     id: int | None = None
     display_name: str = ""
     email: str = ""
-    role: Role = field(default=Role.OPERATOR, converter=Role)
+    role: Role = field(default=Role.OPERATOR, converter=_role)
     language: str = ""
     active: bool = True
     created_at: dt.datetime | None = None

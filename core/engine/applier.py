@@ -75,10 +75,7 @@ class _State:
         self.dirty = False
 
 
-_LOAD = (
-    attempts.c.id, attempts.c.alert_id, attempts.c.contact_id, attempts.c.means, attempts.c.status,
-    attempts.c.reached, attempts.c.provider_ref,
-)
+_LOAD = ("id", "alert_id", "contact_id", "means", "status", "reached", "provider_ref")
 
 _WRITE = RowUpdate(
     "attempts",
@@ -321,9 +318,8 @@ class StatusApplier:
             resolved, unmatched = self._resolve(events, conn)
             states: dict[int, _State] = {}
             ids = sorted({aid for aid, _ in resolved})
-            for chunk in _chunks(ids, 900 if bulk.sqlite else 20_000):
-                for row in conn.execute(select(*_LOAD).where(among(attempts.c.id, chunk, store.dialect))):
-                    states[row[0]] = _State(row)
+            for row in bulk.by_id(conn, "attempts", _LOAD, ids):
+                states[row[0]] = _State(row)
             changes: list[AttemptChange] = []
             rows: list[tuple[Any, ...]] = []
             anomalies = 0

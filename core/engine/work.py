@@ -183,7 +183,7 @@ def _write_claimed(
     return tuple(
         Attempt(
             id=i, alert_id=row[0], contact_id=row[1], means=row[2], channel=row[3], address=row[4],
-            kind=AttemptKind(row[5]), round=row[6], status=PENDING, tries=1,
+            kind=row[5], round=row[6], status=PENDING, tries=1,
         )
         for i, row in zip(ids, rows, strict=True)
     )

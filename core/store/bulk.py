@@ -139,6 +139,25 @@ class Bulk:
     def select(self, conn: Connection, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
         return list(conn.exec_driver_sql(self.sql(statement), params).fetchall())
 
+    def by_id(self, conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int]) -> list[Any]:
+        """The rows of ``table`` whose id is in ``ids``, as the driver returns them (plain
+        tuples of ``columns``, no type processing: SQLite's booleans come back as 0/1)."""
+        out: list[Any] = []
+        head = f"SELECT {', '.join(columns)} FROM {table} WHERE id "
+        cursor = _driver(conn).cursor()
+        try:
+            if self.sqlite:
+                for i in range(0, len(ids), 500):  # larger IN lists cost SQLite more per id
+                    chunk = ids[i : i + 500]
+                    cursor.execute(head + "IN (" + ", ".join("?" * len(chunk)) + ")", tuple(chunk))
+                    out.extend(cursor.fetchall())
+            elif ids:
+                cursor.execute(head + "= ANY(%s)", (list(ids),))
+                out.extend(cursor.fetchall())
+        finally:
+            cursor.close()
+        return out
+
     def insert(self, conn: Connection, shape: RowShape, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert ``rows`` (tuples in ``shape.columns`` order) in the connection's transaction."""
         if not rows:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tocsin.model import DOMAIN_CLASSES, AddressKind, Contact, ContactMeans
+from tocsin.model import DOMAIN_CLASSES, AddressKind, Attempt, AttemptKind, Contact, ContactMeans
 from tocsin.serialize import dump, load
 
 st.register_type_strategy(
@@ -65,3 +65,20 @@ def test_contact_prefers_the_lowest_preference_that_is_not_failing() -> None:
     assert contact.preferred("mobile").value == "+33600000002"  # type: ignore[union-attr]
     assert contact.preferred("email") is None
     assert contact.preferred("email", "phone").kind is AddressKind.PHONE  # type: ignore[union-attr]
+
+
+@given(value=st.one_of(st.sampled_from([k.value for k in AttemptKind]), st.text(max_size=12), st.integers()))
+def test_an_enum_field_takes_exactly_what_the_enum_takes(value: object) -> None:
+    """The fields' fast enum converters accept a member or its value and refuse the rest
+    with the enum's own ValueError, like calling the enum."""
+    try:
+        expected: AttemptKind | None = AttemptKind(value)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError, match="is not a valid AttemptKind"):
+            Attempt(1, 1, "sms", "+33611000000", "", kind=value)  # type: ignore[arg-type]
+    else:
+        made = Attempt(1, 1, "sms", "+33611000000", "", kind=value)  # type: ignore[arg-type]
+        assert made.kind is expected
+        assert Attempt(1, 1, "sms", "+33611000000", "", kind=expected).kind is expected
