@@ -315,10 +315,14 @@ class StatusApplier:
         bulk = Bulk(store.dialect)
         stamp = bulk.ts(now)
         with store.engine.begin() as conn:
+            # another process's applier (a server receiving webhooks, a second engine)
+            # may judge events of the same attempts: each batch decides on rows that
+            # nobody can change before it commits, or one would undo the other's change
+            bulk.write_lock(conn)
             resolved, unmatched = self._resolve(events, conn)
             states: dict[int, _State] = {}
             ids = sorted({aid for aid, _ in resolved})
-            for row in bulk.by_id(conn, "attempts", _LOAD, ids):
+            for row in bulk.by_id(conn, "attempts", _LOAD, ids, lock=True):
                 states[row[0]] = _State(row)
             changes: list[AttemptChange] = []
             rows: list[tuple[Any, ...]] = []

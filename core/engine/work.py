@@ -22,6 +22,7 @@ from tocsin.status import PENDING, StatusMachine
 from tocsin.store import Store
 from tocsin.store.attempts import to_attempt
 from tocsin.store.bulk import ATTEMPT_ROWS, CLAIMED_ATTEMPT_ROWS, Bulk
+from tocsin.store.contacts import SENDING_COLUMNS, sending_contact
 from tocsin.store.filters import among
 from tocsin.store.schema import alert_contacts, attempts, contact_means, contacts, recontacts
 from tocsin.store.timers import Timer
@@ -91,8 +92,8 @@ def _new_attempt(
 
 
 def _reachable(conn: Connection, ids: Sequence[int]) -> dict[int, Contact]:
-    """The page's contacts with just what choosing an address needs: their means and
-    whether they opted out (no names, no attributes)."""
+    """The page's contacts with their means, whether they opted out and the fields
+    templates use: the one read of them the page and the hand-off need."""
     means: dict[int, list[ContactMeans]] = {}
     for row in conn.execute(
         select(
@@ -104,10 +105,8 @@ def _reachable(conn: Connection, ids: Sequence[int]) -> dict[int, Contact]:
             ContactMeans(row.kind, row.value, preference=row.preference, failing=row.failing)
         )
     return {
-        row.id: Contact(id=row.id, means=means.get(row.id, ()), opted_out=bool(row.opted_out))
-        for row in conn.execute(
-            select(contacts.c.id, contacts.c.opted_out).where(among(contacts.c.id, ids, conn.dialect.name))
-        )
+        row.id: sending_contact(row, means.get(row.id, ()))
+        for row in conn.execute(select(*SENDING_COLUMNS).where(among(contacts.c.id, ids, conn.dialect.name)))
     }
 
 

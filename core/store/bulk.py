@@ -139,9 +139,23 @@ class Bulk:
     def select(self, conn: Connection, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
         return list(conn.exec_driver_sql(self.sql(statement), params).fetchall())
 
-    def by_id(self, conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int]) -> list[Any]:
+    def write_lock(self, conn: Connection) -> None:
+        """Begin ``conn``'s transaction holding the database's write lock (SQLite's
+        ``BEGIN IMMEDIATE``), so that what it reads next stays as read until it commits.
+        The driver would otherwise begin only at the first write, and another process
+        could change the rows read before it in the meantime. On PostgreSQL rows are
+        locked as they are read (``by_id(lock=True)``): nothing to do here."""
+        if self.sqlite and not _driver(conn).in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def by_id(
+        self, conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int], *, lock: bool = False
+    ) -> list[Any]:
         """The rows of ``table`` whose id is in ``ids``, as the driver returns them (plain
-        tuples of ``columns``, no type processing: SQLite's booleans come back as 0/1)."""
+        tuples of ``columns``, no type processing: SQLite's booleans come back as 0/1).
+        With ``lock``, PostgreSQL locks them for update until the transaction ends (in
+        id order: two transactions locking overlapping rows wait, never deadlock); on
+        SQLite take :meth:`write_lock` first."""
         out: list[Any] = []
         head = f"SELECT {', '.join(columns)} FROM {table} WHERE id "
         cursor = _driver(conn).cursor()
@@ -152,7 +166,8 @@ class Bulk:
                     cursor.execute(head + "IN (" + ", ".join("?" * len(chunk)) + ")", tuple(chunk))
                     out.extend(cursor.fetchall())
             elif ids:
-                cursor.execute(head + "= ANY(%s)", (list(ids),))
+                tail = " ORDER BY id FOR UPDATE" if lock else ""
+                cursor.execute(head + "= ANY(%s)" + tail, (list(ids),))
                 out.extend(cursor.fetchall())
         finally:
             cursor.close()

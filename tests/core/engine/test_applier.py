@@ -218,3 +218,52 @@ async def test_observers_run_off_the_event_loop_and_a_failing_one_leaves_the_bat
     assert len(witness.threads) == 2
     assert threading.get_ident() not in witness.threads
     await applier.stop()
+
+
+def test_two_appliers_on_one_database_never_undo_each_others_changes(
+    make_runtime: Any, monkeypatch: Any
+) -> None:
+    """A server receiving webhooks and an engine apply events of the same attempt at
+    once: the batch that commits second decides on what the first wrote. Here the first
+    batch ("sent") has read the attempt and is paused before writing when the second
+    ("received") starts; the attempt must end received, not be set back to sent."""
+    from tocsin.store import bulk
+
+    engine_side, server_side = make_runtime(), make_runtime()
+    _, ids = _setup(engine_side)
+    read, release = threading.Event(), threading.Event()
+    original = bulk.Bulk.by_id
+
+    def by_id(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rows = original(self, *args, **kwargs)
+        if not read.is_set():  # the first batch to read waits, holding what it read
+            read.set()
+            release.wait(10)
+        return rows
+
+    monkeypatch.setattr(bulk.Bulk, "by_id", by_id)
+
+    def apply(runtime: Runtime, status: str) -> None:
+        async def run() -> None:
+            applier = StatusApplier(runtime)
+            applier.report(StatusEvent(status, AT, attempt_id=ids[0]))
+            try:
+                await applier.flush()
+            finally:
+                await applier.stop()
+
+        asyncio.run(run())
+
+    first = threading.Thread(target=apply, args=(engine_side, "sent"))
+    first.start()
+    assert read.wait(10)
+    second = threading.Thread(target=apply, args=(server_side, "received"))
+    second.start()
+    second.join(1.0)  # unlocked, the second batch would commit meanwhile
+    release.set()
+    first.join(20)
+    second.join(20)
+    attempt = engine_side.store.attempts.get(ids[0])
+    assert (attempt.status, attempt.reached) == ("received", True)
+    statuses = [e.status for e in engine_side.store.attempts.events(ids[0])]
+    assert statuses == ["sent", "received"]

@@ -63,3 +63,30 @@ async def test_a_contact_without_an_address_is_recorded_not_contacted(app: Any, 
         missing = dict(conn.execute(select(alert_contacts.c.contact_id, alert_contacts.c.missing)).all())
     assert missing[ids[0]] == ""  # a call goes to the mobile when there is no landline
     assert set(missing[ids[1]].split(",")) == {"sms", "email", "call"}
+
+
+async def test_every_message_is_rendered_with_its_own_contacts_fields(
+    make_app: Any, helpers: Any, tmp_path: Any
+) -> None:
+    """Whether an attempt is handed over with its fan-out page (the pool had room) or
+    claimed from the outbox later, its message names its contact."""
+    # a queue of two: a few SMS go with the page, the others wait for a claim
+    channels = {
+        "text": helpers.console("sms", output="sms.txt", concurrency=1),
+        "mail": helpers.console("email", output="mail.txt"),
+        "phone": helpers.console("call"),
+    }
+    app = await make_app(channels, engine={"claim_batch": 2})
+    helpers.add_group(app, "town", [helpers.person(i) for i in range(1, 8)])
+    alert = await app.send(_alert(), groups=["town"])
+    report = await app.run_due()
+    assert report.handed_over == 21
+    data = tmp_path / "data"
+
+    def bodies(name: str) -> list[str]:  # "[text] sms #4 to +33600000002: Hello First2, ..."
+        lines = (data / name).read_text(encoding="utf-8").splitlines()
+        return sorted(line.split(": ", 1)[1] for line in lines)
+
+    assert bodies("sms.txt") == sorted(f"Hello First{i}, the river is rising." for i in range(1, 8))
+    assert bodies("mail.txt") == sorted(f"Flood | Dear First{i} Last{i}" for i in range(1, 8))
+    assert (await app.status(alert.id)).counts.contacted == 7
