@@ -23,7 +23,7 @@ from sqlalchemy import exists, func, or_, select
 
 from tocsin import rules
 from tocsin.channel import Channel
-from tocsin.engine import work
+from tocsin.engine import collector, work
 from tocsin.engine.applier import Applied, StatusApplier
 from tocsin.engine.channels import build_channels, routing
 from tocsin.engine.checks import check_alert, check_audience
@@ -133,6 +133,7 @@ class Engine:
         self.running = False
         self.background = False
         self.dispatching = False
+        self._collector = False
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -178,6 +179,7 @@ class Engine:
             await self._stop_channels()
             raise
         self.running = True
+        self._collector = collector.hold(self.settings.gc_threshold)
         self.background = background
         self.dispatching = dispatch
         if background:
@@ -216,6 +218,9 @@ class Engine:
         await self.applier.stop()
         await self._run_checks()
         self.running = False
+        if self._collector:
+            collector.release()
+            self._collector = False
         self.threads.shutdown()
 
     def wake(self) -> None:

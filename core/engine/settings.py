@@ -11,6 +11,7 @@ from typing import Any
 from attrs import field, frozen
 
 from tocsin.config import Config, parse_duration
+from tocsin.engine.collector import DEFAULT_THRESHOLD
 from tocsin.errors import ConfigError
 
 
@@ -27,7 +28,9 @@ class EngineSettings:
     that, restarted, it takes its own unfinished work back at once); ``lease`` is how
     long a claim holds before another engine may take the work; ``max_tries`` how many
     times an attempt is handed to its channel before a temporary failure becomes final;
-    ``routes`` pins a means to a channel instance when several serve it.
+    ``routes`` pins a means to a channel instance when several serve it;
+    ``gc_threshold`` is the garbage collector's youngest-generation threshold while the
+    engine runs (:mod:`tocsin.engine.collector`; 0 leaves the interpreter's alone).
     """
 
     node: str = field(factory=default_node)
@@ -43,6 +46,7 @@ class EngineSettings:
     flush_max: int = 5000
     poll: float = 0.5
     routes: Mapping[str, str] = field(factory=dict)
+    gc_threshold: int = DEFAULT_THRESHOLD
 
 
 def _positive_int(raw: Mapping[str, Any], key: str, default: int) -> int:
@@ -61,7 +65,7 @@ def _positive_float(raw: Mapping[str, Any], key: str, default: float) -> float:
 
 KNOWN = {
     "node", "lease", "max_tries", "retry_base", "retry_cap", "page", "first_page",
-    "claim_batch", "flush_interval", "flush_max", "poll", "routes",
+    "claim_batch", "flush_interval", "flush_max", "poll", "routes", "gc_threshold",
 }
 
 
@@ -90,4 +94,15 @@ def engine_settings(config: Config, **overrides: Any) -> EngineSettings:
         flush_max=_positive_int(raw, "flush_max", 5000),
         poll=_positive_float(raw, "poll", 0.5),
         routes=dict(routes),
+        gc_threshold=_gc_threshold(raw),
     )
+
+
+def _gc_threshold(raw: Mapping[str, Any]) -> int:
+    value = raw.get("gc_threshold", DEFAULT_THRESHOLD)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(
+            f"engine.gc_threshold: expected a whole number of allocations (0 leaves the garbage "
+            f"collector alone), got {value!r}"
+        )
+    return value
