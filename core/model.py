@@ -149,14 +149,19 @@ class Contact:
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
+        first, last = self.first_name, self.last_name
+        return f"{first} {last}" if first and last else first or last
 
     def preferred(self, *kinds: AddressKind | str) -> ContactMeans | None:
-        """The preferred usable means among ``kinds`` (kinds in order of preference)."""
+        """The preferred usable means among ``kinds`` (kinds in order of preference);
+        of equal preferences, the first listed."""
         for kind in kinds:
-            usable = [m for m in self.means if m.kind == kind and not m.failing]
-            if usable:
-                return min(usable, key=lambda m: m.preference)
+            best: ContactMeans | None = None
+            for m in self.means:
+                if m.kind == kind and not m.failing and (best is None or m.preference < best.preference):
+                    best = m
+            if best is not None:
+                return best
         return None
 
 

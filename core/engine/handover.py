@@ -10,6 +10,7 @@ workers.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -98,8 +99,9 @@ class Preparer:
         cache = self._contacts
         with self._lock:
             cache.update(found)
-            while len(cache) > self.CACHE:
-                cache.pop(next(iter(cache)))
+            if len(cache) > self.CACHE:  # the oldest go, in one pass (a pop at a time rescans)
+                for key in list(itertools.islice(cache, len(cache) - self.CACHE)):
+                    del cache[key]
 
     def alert(self, alert_id: int) -> tuple[Alert, Mapping[str, CompiledMessage]]:
         found = self._alerts.get(alert_id)

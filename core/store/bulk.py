@@ -103,24 +103,25 @@ class Bulk:
 
     def __init__(self, dialect: str) -> None:
         self.sqlite = dialect == "sqlite"
-        # a batch stamps many rows with few distinct times: each is formatted once
-        self._stamps: dict[dt.datetime, str] = {}
+        # a batch stamps many rows with the same time (its "now"): the last one is kept;
+        # a dict of them would cost more than it saves, hashing an aware datetime is slow
+        self._last: dt.datetime | None = None
+        self._last_stamp: Any = None
 
     def ts(self, value: dt.datetime | None) -> Any:
         """A datetime as the store keeps it (naive UTC text on SQLite, aware on PostgreSQL)."""
         if value is None:
             return None
+        if value is self._last:
+            return self._last_stamp
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} given to the store; use aware UTC times")
         if not self.sqlite:
             return value
-        stamp = self._stamps.get(value)
-        if stamp is None:
-            if len(self._stamps) >= 4096:
-                self._stamps.clear()
-            utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
-            # "YYYY-MM-DD HH:MM:SS.ffffff" and "+00:00" cut off: cheaper than a replace()
-            stamp = self._stamps[value] = utc.isoformat(" ", "microseconds")[:26]
+        utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
+        # "YYYY-MM-DD HH:MM:SS.ffffff" and "+00:00" cut off: cheaper than a replace()
+        stamp = utc.isoformat(" ", "microseconds")[:26]
+        self._last, self._last_stamp = value, stamp
         return stamp
 
     def flag(self, value: bool | None) -> Any:

@@ -82,3 +82,34 @@ def test_an_enum_field_takes_exactly_what_the_enum_takes(value: object) -> None:
         made = Attempt(1, 1, "sms", "+33611000000", "", kind=value)  # type: ignore[arg-type]
         assert made.kind is expected
         assert Attempt(1, 1, "sms", "+33611000000", "", kind=expected).kind is expected
+
+
+MEANS = st.builds(
+    ContactMeans,
+    kind=st.sampled_from(list(AddressKind)),
+    value=st.sampled_from(["+33600000001", "+33600000002", "a@example.org"]),
+    preference=st.integers(0, 3),
+    failing=st.booleans(),
+)
+
+
+@given(
+    means=st.lists(MEANS, max_size=6),
+    kinds=st.lists(st.sampled_from(list(AddressKind)), min_size=1, max_size=3),
+    first=st.sampled_from(["", "Ada"]),
+    last=st.sampled_from(["", "Lovelace"]),
+)
+def test_preferred_means_and_full_name_follow_their_definitions(
+    means: list[ContactMeans], kinds: list[AddressKind], first: str, last: str
+) -> None:
+    """The preferred means is the first of the lowest preference among the usable means
+    of the first kind that has any; the full name joins the names that are not empty."""
+    contact = Contact(first, last, means=means)
+    expected = None
+    for kind in kinds:
+        usable = [m for m in means if m.kind == kind and not m.failing]
+        if usable:
+            expected = min(usable, key=lambda m: m.preference)
+            break
+    assert contact.preferred(*kinds) is expected
+    assert contact.full_name == " ".join(p for p in (first, last) if p)
