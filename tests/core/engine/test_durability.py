@@ -141,10 +141,12 @@ def test_sigkill_mid_send_loses_nothing_and_resends_only_what_was_in_flight(
     alert_id = asyncio.run(_queue_alert(config))
     first = _start(config)
     try:
+        # the kill comes once the whole fan-out is written (its pages race the first sends)
         _wait(
-            lambda: len(_records(tmp_path / "sms.log")) + len(_records(tmp_path / "mail.log")) >= 300,
+            lambda: len(_records(tmp_path / "sms.log")) + len(_records(tmp_path / "mail.log")) >= 300
+            and len(_statuses(db_url, alert_id)) == 2 * n,
             120,
-            "a few hundred sends",
+            "a few hundred sends and the whole fan-out written",
         )
     finally:
         first.send_signal(signal.SIGKILL)
