@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import attrs
 from attrs import frozen
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 
@@ -63,28 +64,9 @@ def _means_rows(contact_id: int, means: Iterable[ContactMeans]) -> list[dict[str
 
 
 def _to_contact(row: Any, means: Sequence[ContactMeans]) -> Contact:
-    return Contact(
-        id=row.id,
-        external_id=row.external_id,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        language=row.language,
-        organisation=row.organisation,
-        address=PostalAddress(
-            line1=row.address_line1,
-            line2=row.address_line2,
-            postal_code=row.postal_code,
-            city=row.city,
-            department=row.department,
-            region=row.region,
-            country=row.country,
-        ),
-        attributes=row.attributes or {},
-        means=tuple(sorted(means, key=lambda m: (m.kind, m.preference, m.value))),
-        opted_out=row.opted_out,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    """A contact read whole: what sending reads, its means in a stable order, its times."""
+    sending = sending_contact(row, sorted(means, key=lambda m: (m.kind, m.preference, m.value)))
+    return attrs.evolve(sending, created_at=row.created_at, updated_at=row.updated_at)
 
 
 SENDING_COLUMNS = (
