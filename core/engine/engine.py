@@ -150,7 +150,6 @@ class Engine:
         except Exception:
             log.exception("an observer of %s failed", name)
 
-
     async def _on_applied(self, applied: Applied) -> None:
         self._dirty |= set(applied.alerts)
 

@@ -133,7 +133,10 @@ class Preparer:
             values: Mapping[str, Any] = {}
             if message.parts:
                 key = (attempt.alert_id, attempt.contact_id)
-                values = fields.get(key) or fields.setdefault(key, contact_fields(contact, alert))
+                cached = fields.get(key)
+                if cached is None:
+                    cached = fields[key] = contact_fields(contact, alert)
+                values = cached
             try:
                 rendered = message.render(values)
             except TemplateError as exc:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -94,8 +93,6 @@ class RowUpdate:
             f" FROM {self.staging} AS new WHERE old.id = new.id"
         )
 
-
-_NEW = re.compile(r"\bnew\.(\w+)")
 
 
 class Bulk:

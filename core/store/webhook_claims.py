@@ -16,17 +16,18 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, delete, exists, select
 
-from tocsin.store.bulk import Bulk
+from tocsin.store.bulk import Bulk, RowShape
 from tocsin.store.schema import webhook_claims
 
 CHUNK = 500
 """Claims per statement (SQLite allows 32,766 parameters; three a claim)."""
 
 
+_CLAIM_ROWS = RowShape("webhook_claims", ("scope", '"key"', "claimed_at"))
+
+
 def _claim_sql(count: int) -> str:
-    rows = ", ".join(["(?, ?, ?)"] * count)
-    return (f'INSERT INTO webhook_claims (scope, "key", claimed_at) VALUES {rows}'
-            ' ON CONFLICT (scope, "key") DO NOTHING RETURNING scope, "key"')
+    return _CLAIM_ROWS.insert_sql(count) + ' ON CONFLICT (scope, "key") DO NOTHING RETURNING scope, "key"'
 
 
 class WebhookClaims:
