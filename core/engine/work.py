@@ -161,8 +161,7 @@ def _split_hand_off(new: Sequence[NewAttempt], ctx: Context) -> tuple[list[NewAt
 def _new_ids(store: Store, n: int, conn: Connection) -> list[int]:
     """``n`` ids for attempts about to be written with explicit ids."""
     if store.dialect == "postgresql":
-        query = "SELECT nextval(pg_get_serial_sequence('attempts', 'id')) FROM generate_series(1, %(n)s)"
-        return [int(v) for v in conn.exec_driver_sql(query, {"n": n}).scalars()]
+        return store.attempts.next_ids(n, conn)
     # SQLite: the page's transaction holds the database's single write lock already (its
     # timer's lease was renewed first), so nobody else takes ids meanwhile
     top = int(conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM attempts").scalar_one())

@@ -122,6 +122,17 @@ class Attempts:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._sequence: str | None = None
+
+    def next_ids(self, n: int, conn: Connection) -> list[int]:
+        """``n`` ids from the attempts' sequence (PostgreSQL), for rows written with
+        explicit ids. The sequence is named in the statement as a constant: looked up in
+        it, ``pg_get_serial_sequence`` would run once per id."""
+        if self._sequence is None:
+            name = conn.exec_driver_sql("SELECT pg_get_serial_sequence('attempts', 'id')").scalar_one()
+            self._sequence = str(name).replace("'", "''")
+        query = f"SELECT nextval('{self._sequence}'::regclass) FROM generate_series(1, %(n)s)"
+        return [int(v) for v in conn.exec_driver_sql(query, {"n": n}).scalars()]
 
     def insert_many(
         self,

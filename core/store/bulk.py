@@ -25,6 +25,8 @@ from typing import Any
 from attrs import frozen
 from sqlalchemy import Connection
 
+from tocsin.store.filters import dense
+
 SQLITE_ROWS = 200
 """Rows per multi-row statement on SQLite (measured: 50 is slower, 1,000 no faster; the
 statement cache keeps the two texts a batch uses, a full chunk and its remainder)."""
@@ -90,7 +92,7 @@ class RowUpdate:
     def update_from_sql(self) -> str:
         return (
             f"UPDATE {self.table} AS old SET {self.assign}"
-            f" FROM {self.staging} AS new WHERE old.id = new.id"
+            f" FROM {self.staging} AS new WHERE old.id = new.id AND old.id BETWEEN %s AND %s"
         )
 
 
@@ -165,7 +167,11 @@ class Bulk:
                     out.extend(cursor.fetchall())
             elif ids:
                 tail = " ORDER BY id FOR UPDATE" if lock else ""
-                cursor.execute(head + "= ANY(%s)" + tail, (list(ids),))
+                if dense(ids):  # their stretch of the index, filtered (see filters.among)
+                    where = "BETWEEN %s AND %s AND (id = ANY(%s)) IS TRUE"
+                    cursor.execute(head + where + tail, (min(ids), max(ids), list(ids)))
+                else:
+                    cursor.execute(head + "= ANY(%s)" + tail, (list(ids),))
                 out.extend(cursor.fetchall())
         finally:
             cursor.close()
@@ -193,7 +199,10 @@ class Bulk:
         with _driver(conn).cursor() as cursor:
             cursor.execute(change.create_staging_sql)
             _copy(cursor, f"COPY {change.staging} ({names}) FROM STDIN", rows)
-            cursor.execute(change.update_from_sql)
+            # the ids' bounds keep the planner from reading the whole table to join it
+            # with the staged rows (see filters.among)
+            ids = [row[0] for row in rows]
+            cursor.execute(change.update_from_sql, (min(ids), max(ids)))
             # the staged rows would otherwise stay until the commit, and a second update
             # in the same transaction would see them again (DELETE, not TRUNCATE: that
             # would give the table a new file, a catalog write, at every batch)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tocsin.model import Alert, Contact, ContactMeans, Message
 from tocsin.store import Store
 from tocsin.store.bulk import ATTEMPT_ROWS, EVENT_ROWS, SQLITE_ROWS, Bulk, RowUpdate, copy_text
-from tocsin.store.filters import among
+from tocsin.store.filters import among, dense
 from tocsin.store.schema import attempts, status_events
 
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
@@ -116,6 +116,33 @@ def test_among_finds_the_same_rows_as_in(store: Store) -> None:
         found = conn.execute(select(attempts.c.id).where(among(attempts.c.id, [*ids[1:4], 10**9], store.dialect)))
         assert sorted(found.scalars()) == ids[1:4]
         assert list(conn.execute(select(status_events.c.id).where(among(status_events.c.id, [], store.dialect)))) == []
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(0, 59), unique=True, max_size=40), far=st.booleans())
+def test_among_and_by_id_find_exactly_the_ids_asked_for_close_together_or_not(
+    store: Store, picks: list[int], far: bool
+) -> None:
+    """Ids close together are read as a stretch of the index and filtered (PostgreSQL):
+    the filter must still leave out the ids of the stretch that were not asked for."""
+    with store.engine.connect() as conn:
+        ids = list(conn.execute(select(attempts.c.id).order_by(attempts.c.id)).scalars())
+    if len(ids) < 60:
+        alert_id, contacts = _alert_and_contacts(store, 60)
+        ids = _attempts(store, alert_id, contacts, [f"+33611{i:06d}" for i in range(60)])[:60]
+    asked = [ids[i] for i in picks] + ([10**9] if far else [])
+    with store.engine.connect() as conn:
+        found = conn.execute(select(attempts.c.id).where(among(attempts.c.id, asked, store.dialect)))
+        assert sorted(found.scalars()) == sorted(ids[i] for i in picks)
+        rows = Bulk(store.dialect).by_id(conn, "attempts", ("id",), asked)
+        assert sorted(r[0] for r in rows) == sorted(ids[i] for i in picks)
+
+
+def test_dense_tells_ids_close_together_from_scattered_ones() -> None:
+    assert dense(list(range(100, 2100)))
+    assert dense([5, 7, 9, 11])
+    assert not dense([1, 10**6])
+    assert not dense([42])
 
 
 def test_copy_text_refuses_what_it_cannot_write() -> None:
