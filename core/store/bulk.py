@@ -92,7 +92,7 @@ class RowUpdate:
     def update_from_sql(self) -> str:
         return (
             f"UPDATE {self.table} AS old SET {self.assign}"
-            f" FROM {self.staging} AS new WHERE old.id = new.id AND old.id BETWEEN %s AND %s"
+            f" FROM {self.staging} AS new WHERE old.id = new.id AND old.id BETWEEN %s::integer AND %s::integer"
         )
 
 
@@ -167,11 +167,13 @@ class Bulk:
                     out.extend(cursor.fetchall())
             elif ids:
                 tail = " ORDER BY id FOR UPDATE" if lock else ""
+                # typed: psycopg sends small ints as smallint, and the planner neither
+                # hashes an array of another type than the column nor prices it well
                 if dense(ids):  # their stretch of the index, filtered (see filters.among)
-                    where = "BETWEEN %s AND %s AND (id = ANY(%s)) IS TRUE"
+                    where = "BETWEEN %s::integer AND %s::integer AND (id = ANY(%s::integer[])) IS TRUE"
                     cursor.execute(head + where + tail, (min(ids), max(ids), list(ids)))
                 else:
-                    cursor.execute(head + "= ANY(%s)" + tail, (list(ids),))
+                    cursor.execute(head + "= ANY(%s::integer[])" + tail, (list(ids),))
                 out.extend(cursor.fetchall())
         finally:
             cursor.close()
