@@ -16,6 +16,7 @@ webhooks: ``StatusApplier(runtime).start()`` and ``runtime.sink`` is set.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import logging
@@ -39,6 +40,13 @@ from tocsin.store.schema import attempts
 
 log = logging.getLogger("tocsin.engine.applier")
 T = TypeVar("T")
+
+LANES = 2
+"""Transactions a large batch is split into on PostgreSQL, by attempt, run side by side:
+the server's work (index entries, mostly) then uses more than one core."""
+
+LANE_MIN = 2000
+"""Events below which a batch stays one transaction (splitting it would cost more)."""
 
 UNMATCHED_GRACE = 60.0
 """Seconds an event naming an unknown provider reference is kept and retried: a
@@ -110,9 +118,12 @@ class StatusApplier:
         on_applied: Callable[[Applied], Awaitable[None] | None] | None = None,
         flush_max: int = 5000,
         flush_interval: float = 0.05,
+        lanes: int | None = None,
     ) -> None:
         self.runtime = runtime
-        self._threads = DbThreads(1, "tocsin-applier") if run_db is None else None
+        # SQLite has one writer: one transaction at a time is all it can take
+        self.lanes = 1 if runtime.store.dialect == "sqlite" else max(1, lanes or LANES)
+        self._threads = DbThreads(self.lanes, "tocsin-applier") if run_db is None else None
         self._run_db = run_db or self._threads.run  # type: ignore[union-attr]
         self.on_applied = on_applied
         self.flush_max = flush_max
@@ -226,9 +237,9 @@ class StatusApplier:
             if events or reschedules:
                 now = self.runtime.clock.now()
                 try:
-                    applied, unmatched = await self._db(lambda: self._apply(events, reschedules, now))
+                    applied, unmatched, failure = await self._apply_lanes(events, reschedules, now)
                 except BaseException:
-                    # nothing was written (one transaction): keep everything for the next try
+                    # nothing was written (or nothing is known to be): keep everything
                     self._events[:0] = events
                     self._reschedules[:0] = reschedules
                     self._inbound[:0] = inbound
@@ -242,9 +253,42 @@ class StatusApplier:
                     result = self.on_applied(applied)
                     if result is not None:
                         await result
+                if failure is not None:
+                    self._inbound[:0] = inbound
+                    raise failure
             for message in inbound:
                 await self._db(lambda m=message: self._dispatch_inbound(m))  # type: ignore[misc]
             return applied
+
+    async def _apply_lanes(
+        self, events: Sequence[StatusEvent], reschedules: Sequence[Reschedule], now: Any
+    ) -> tuple[Applied, list[StatusEvent], BaseException | None]:
+        """Apply a batch, in :data:`LANES` transactions side by side when it is large:
+        each lane holds whole attempts (all of an attempt's events, in their order), so
+        lanes lock disjoint rows and never wait for each other. A lane that fails leaves
+        its events queued for the next flush, the others stay applied; the first failure
+        is returned, to be raised once the committed lanes are observed."""
+        if any(e.attempt_id is None for e in events):
+            resolved, unmatched = await self._db(lambda: self._resolve(events))
+        else:
+            resolved, unmatched = [(e.attempt_id, e) for e in events if e.attempt_id is not None], []
+        lanes = _lanes(resolved, self.lanes)
+
+        def job(i: int) -> Callable[[], Applied]:  # the reschedules go with the first lane
+            return lambda: self._apply(lanes[i], reschedules if i == 0 else (), now)
+
+        jobs = [self._db(job(i)) for i in range(len(lanes))]
+        outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+        done = [outcome for outcome in outcomes if isinstance(outcome, Applied)]
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures and not done:
+            raise failures[0]  # the caller keeps the whole batch
+        for i, (lane, outcome) in enumerate(zip(lanes, outcomes, strict=True)):
+            if isinstance(outcome, BaseException):
+                self._events[:0] = [e for _, e in lane]
+                if i == 0:
+                    self._reschedules[:0] = reschedules
+        return _merge(done, len(unmatched)), unmatched, (failures[0] if failures else None)
 
     async def observe(self, changes: Sequence[AttemptChange]) -> None:
         """Tell the observers (``tocsin_attempts_changed``) of committed changes. They
@@ -281,8 +325,13 @@ class StatusApplier:
         return self._reached[key]
 
     def _resolve(
-        self, events: Sequence[StatusEvent], conn: Connection
+        self, events: Sequence[StatusEvent], conn: Connection | None = None
     ) -> tuple[list[tuple[int, StatusEvent]], list[StatusEvent]]:
+        """Each event with the attempt it is about: by id, or by channel and provider
+        reference (a reference, once stored, never changes: no lock is needed)."""
+        if conn is None:
+            with self.runtime.store.engine.connect() as own:
+                return self._resolve(events, own)
         refs: dict[str, set[str]] = {}
         for e in events:
             if e.attempt_id is None and e.provider_ref:
@@ -309,8 +358,9 @@ class StatusApplier:
         return resolved, unmatched
 
     def _apply(
-        self, events: Sequence[StatusEvent], reschedules: Sequence[Reschedule], now: Any
-    ) -> tuple[Applied, list[StatusEvent]]:
+        self, resolved: Sequence[tuple[int, StatusEvent]], reschedules: Sequence[Reschedule], now: Any
+    ) -> Applied:
+        """One transaction: judge the events of ``resolved`` (attempt id, event) and write."""
         store = self.runtime.store
         bulk = Bulk(store.dialect)
         stamp = bulk.ts(now)
@@ -319,7 +369,6 @@ class StatusApplier:
             # may judge events of the same attempts: each batch decides on rows that
             # nobody can change before it commits, or one would undo the other's change
             bulk.write_lock(conn)
-            resolved, unmatched = self._resolve(events, conn)
             states: dict[int, _State] = {}
             ids = sorted({aid for aid, _ in resolved})
             for row in bulk.by_id(conn, "attempts", _LOAD, ids, lock=True):
@@ -403,17 +452,43 @@ class StatusApplier:
                 bulk.executemany(conn, _ANOMALIES, [(n, k) for k, n in counts.items()])
             store.outbox.reschedule(reschedules, now=now, conn=conn)
         touched = {st.alert_id for st in states.values() if st.dirty and st.alert_id is not None}
-        return (
-            Applied(
-                changes=tuple(changes),
-                events=len(rows),
-                anomalies=anomalies,
-                unmatched=len(unmatched),
-                rescheduled=len(reschedules),
-                alerts=frozenset(touched),
-            ),
-            unmatched,
+        return Applied(
+            changes=tuple(changes),
+            events=len(rows),
+            anomalies=anomalies,
+            rescheduled=len(reschedules),
+            alerts=frozenset(touched),
         )
+
+
+Resolved = Sequence[tuple[int, StatusEvent]]
+
+
+def _lanes(resolved: Resolved, count: int) -> list[Resolved]:
+    """``resolved`` cut into ``count`` lanes of neighbouring attempt ids (neighbours share
+    heap and index pages: a lane of its own keeps each page to one transaction), each
+    event staying in its order; a small batch stays whole."""
+    if count < 2 or len(resolved) < LANE_MIN:
+        return [resolved]
+    ids = sorted({aid for aid, _ in resolved})
+    if len(ids) < count:
+        return [resolved]
+    bounds = [ids[len(ids) * k // count] for k in range(1, count)]
+    lanes: list[list[tuple[int, StatusEvent]]] = [[] for _ in range(count)]
+    for pair in resolved:
+        lanes[bisect.bisect_right(bounds, pair[0])].append(pair)
+    return [lane for lane in lanes if lane]
+
+
+def _merge(parts: Sequence[Applied], unmatched: int) -> Applied:
+    return Applied(
+        changes=tuple(c for part in parts for c in part.changes),
+        events=sum(part.events for part in parts),
+        anomalies=sum(part.anomalies for part in parts),
+        unmatched=unmatched,
+        rescheduled=sum(part.rescheduled for part in parts),
+        alerts=frozenset().union(*(part.alerts for part in parts)),
+    )
 
 
 __all__ = ["Applied", "StatusApplier"]

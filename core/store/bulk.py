@@ -92,7 +92,8 @@ class RowUpdate:
     def update_from_sql(self) -> str:
         return (
             f"UPDATE {self.table} AS old SET {self.assign}"
-            f" FROM {self.staging} AS new WHERE old.id = new.id AND old.id BETWEEN %s::integer AND %s::integer"
+            f" FROM {self.staging} AS new"
+            " WHERE old.id = new.id AND old.id BETWEEN %s::integer AND %s::integer"
         )
 
 

@@ -267,3 +267,70 @@ def test_two_appliers_on_one_database_never_undo_each_others_changes(
     assert (attempt.status, attempt.reached) == ("received", True)
     statuses = [e.status for e in engine_side.store.attempts.events(ids[0])]
     assert statuses == ["sent", "received"]
+
+
+def _many(runtime: Runtime, n: int) -> list[int]:
+    """``n`` waiting SMS attempts of one alert, written in bulk."""
+    from tocsin.model import Contact
+
+    store = runtime.store
+    contact_id = store.contacts.upsert([Contact(first_name="A")]).ids[0]
+    alert = store.alerts.insert(Alert("T", [Message("sms", text="x")]))
+    return store.attempts.insert_many(
+        [Attempt(alert.id, contact_id, "sms", f"+336{i:08d}", "", channel="gw") for i in range(n)]
+    )
+
+
+async def test_a_large_batch_applies_in_lanes_and_a_failed_lane_stays_queued_while_the_others_hold(
+    make_runtime: Any,
+) -> None:
+    """On PostgreSQL a large batch runs as several transactions of neighbouring attempts.
+    One failing leaves its events queued (applied at the next flush); the other lanes'
+    changes are committed and observed, and the failure is raised after them."""
+    import pytest
+
+    from tocsin.engine import applier as module
+
+    runtime = make_runtime()
+    ids = _many(runtime, module.LANE_MIN)
+    seen: list[int] = []
+    applier = StatusApplier(runtime, on_applied=lambda applied: seen.append(len(applied.changes)))
+    applier.bind()
+    lanes = applier.lanes
+    original = applier._apply
+    failed: list[int] = []
+
+    def failing_top_lane(resolved: Any, *args: Any) -> Any:
+        if lanes > 1 and not failed and resolved[0][0] > ids[0]:
+            failed.append(len(resolved))
+            raise RuntimeError("serialization failure")
+        return original(resolved, *args)
+
+    applier._apply = failing_top_lane  # type: ignore[method-assign]
+    for aid in ids:
+        applier.report(StatusEvent("sent", AT, attempt_id=aid))
+        applier.report(StatusEvent("received", AT, attempt_id=aid))
+    if runtime.store.dialect == "sqlite":
+        assert lanes == 1  # one writer: one transaction
+        applied = await applier.flush()
+        assert applied.events == 2 * len(ids)
+    else:
+        assert lanes == module.LANES > 1
+        with pytest.raises(RuntimeError, match="serialization failure"):
+            await applier.flush()
+        assert seen == [2 * (len(ids) - failed[0] // 2)]  # sent and received: two changes each
+        assert applier.pending == failed[0]
+        applied = await applier.flush()
+        assert applied.events == failed[0]
+    with runtime.store.engine.connect() as conn:
+        from sqlalchemy import func, select
+
+        from tocsin.store.schema import attempts, status_events
+
+        statuses = dict(
+            conn.execute(select(attempts.c.status, func.count()).group_by(attempts.c.status)).all()
+        )
+        events = conn.execute(select(func.count()).select_from(status_events)).scalar_one()
+    assert statuses == {"received": len(ids)}
+    assert events == 2 * len(ids)  # every event recorded once: none lost, none twice
+    await applier.stop()
