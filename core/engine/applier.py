@@ -42,8 +42,11 @@ log = logging.getLogger("tocsin.engine.applier")
 T = TypeVar("T")
 
 LANES = 2
-"""Transactions a large batch is split into on PostgreSQL, by attempt, run side by side:
-the server's work (index entries, mostly) then uses more than one core."""
+"""Transactions a full batch is split into on PostgreSQL, by attempt, run side by side:
+the server's work (index entries, mostly) then uses more than one core. Only a full
+batch (``flush_max`` events or more: they arrive faster than one transaction applies
+them) is split; otherwise the cores are better left to the fan-out and the channels,
+and one transaction costs less than two."""
 
 LANE_MIN = 2000
 """Events below which a batch stays one transaction (splitting it would cost more)."""
@@ -263,7 +266,7 @@ class StatusApplier:
     async def _apply_lanes(
         self, events: Sequence[StatusEvent], reschedules: Sequence[Reschedule], now: Any
     ) -> tuple[Applied, list[StatusEvent], BaseException | None]:
-        """Apply a batch, in :data:`LANES` transactions side by side when it is large:
+        """Apply a batch, in :data:`LANES` transactions side by side when it is full:
         each lane holds whole attempts (all of an attempt's events, in their order), so
         lanes lock disjoint rows and never wait for each other. A lane that fails leaves
         its events queued for the next flush, the others stay applied; the first failure
@@ -272,7 +275,7 @@ class StatusApplier:
             resolved, unmatched = await self._db(lambda: self._resolve(events))
         else:
             resolved, unmatched = [(e.attempt_id, e) for e in events if e.attempt_id is not None], []
-        lanes = _lanes(resolved, self.lanes)
+        lanes = _lanes(resolved, self.lanes if len(events) >= self.flush_max else 1)
 
         def job(i: int) -> Callable[[], Applied]:  # the reschedules go with the first lane
             return lambda: self._apply(lanes[i], reschedules if i == 0 else (), now)

@@ -187,10 +187,21 @@ class Attempts:
     def insert_events(
         self, events: Sequence[StatusEvent], *, now: dt.datetime, conn: Connection | None = None
     ) -> None:
-        """Record status events (applied, absorbed or refused) in one transaction."""
+        """Record status events (applied, absorbed or refused) in one transaction; an
+        event naming no existing attempt is refused, and nothing is written (the table
+        has no foreign key to say so: see migration 0011)."""
         if conn is None:
             with self.engine.begin() as own:
                 return self.insert_events(events, now=now, conn=own)
+        named = {e.attempt_id for e in events}
+        if None in named:
+            raise ValueError("a status event to record names no attempt (attempt_id is None)")
+        found: set[int] = set()
+        for chunk in _chunks(sorted(named)):  # type: ignore[type-var]
+            found.update(conn.execute(select(attempts.c.id).where(attempts.c.id.in_(chunk))).scalars())
+        if missing := named - found:
+            shown = ", ".join(str(i) for i in sorted(missing)[:10])  # type: ignore[type-var]
+            raise NotFoundError(f"status events name attempts that do not exist: {shown}")
         rows = [
             {
                 "attempt_id": e.attempt_id,

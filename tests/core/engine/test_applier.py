@@ -281,10 +281,10 @@ def _many(runtime: Runtime, n: int) -> list[int]:
     )
 
 
-async def test_a_large_batch_applies_in_lanes_and_a_failed_lane_stays_queued_while_the_others_hold(
+async def test_a_full_batch_applies_in_lanes_and_a_failed_lane_stays_queued_while_the_others_hold(
     make_runtime: Any,
 ) -> None:
-    """On PostgreSQL a large batch runs as several transactions of neighbouring attempts.
+    """On PostgreSQL a full batch runs as several transactions of neighbouring attempts.
     One failing leaves its events queued (applied at the next flush); the other lanes'
     changes are committed and observed, and the failure is raised after them."""
     import pytest
@@ -294,7 +294,9 @@ async def test_a_large_batch_applies_in_lanes_and_a_failed_lane_stays_queued_whi
     runtime = make_runtime()
     ids = _many(runtime, module.LANE_MIN)
     seen: list[int] = []
-    applier = StatusApplier(runtime, on_applied=lambda applied: seen.append(len(applied.changes)))
+    applier = StatusApplier(
+        runtime, on_applied=lambda applied: seen.append(len(applied.changes)), flush_max=2 * len(ids)
+    )
     applier.bind()
     lanes = applier.lanes
     original = applier._apply
@@ -333,4 +335,28 @@ async def test_a_large_batch_applies_in_lanes_and_a_failed_lane_stays_queued_whi
         events = conn.execute(select(func.count()).select_from(status_events)).scalar_one()
     assert statuses == {"received": len(ids)}
     assert events == 2 * len(ids)  # every event recorded once: none lost, none twice
+    await applier.stop()
+
+
+async def test_a_batch_below_flush_max_stays_one_transaction(make_runtime: Any) -> None:
+    """Lanes are for a backlog: a batch that is not full is applied in one transaction."""
+    from tocsin.engine import applier as module
+
+    runtime = make_runtime()
+    ids = _many(runtime, module.LANE_MIN)
+    applier = StatusApplier(runtime, flush_max=2 * len(ids) + 1)
+    applier.bind()
+    sizes: list[int] = []
+    original = applier._apply
+
+    def counting(resolved: Any, *args: Any) -> Any:
+        sizes.append(len(resolved))
+        return original(resolved, *args)
+
+    applier._apply = counting  # type: ignore[method-assign]
+    for aid in ids:
+        applier.report(StatusEvent("sent", AT, attempt_id=aid))
+        applier.report(StatusEvent("received", AT, attempt_id=aid))
+    applied = await applier.flush()
+    assert sizes == [2 * len(ids)] and applied.events == 2 * len(ids)
     await applier.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ def test_lanes_hold_whole_attempts_in_order_and_lose_nothing(ids: list[int], cou
         assert positions == sorted(positions)
     # lanes are ranges of neighbouring ids, in order
     spans = [(min(a for a, _ in lane), max(a for a, _ in lane)) for lane in lanes]
-    assert all(hi < lo for (_, hi), (lo, _) in zip(spans, spans[1:], strict=False))
+    assert all(hi < lo for (_, hi), (lo, _) in itertools.pairwise(spans))
 
 
 def test_a_small_batch_or_a_single_lane_stays_whole() -> None:

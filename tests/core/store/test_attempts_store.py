@@ -91,3 +91,46 @@ def test_alert_round_trips_through_the_store(store: Store) -> None:
     stored = store.alerts.insert(alert, now=NOW)
     assert stored.id is not None
     assert store.alerts.get(stored.id) == stored
+
+
+def test_recording_events_of_an_unknown_attempt_is_refused_and_writes_nothing(store: Store) -> None:
+    import pytest
+
+    from tocsin.errors import NotFoundError
+
+    alert_id, (cid,) = _setup(store, 1)
+    (aid,) = store.attempts.insert_many([Attempt(alert_id, cid, "sms", "+33611000000", "")], now=NOW)
+    with pytest.raises(NotFoundError, match=f"attempts that do not exist: {aid + 1000}"):
+        store.attempts.insert_events(
+            [StatusEvent("sent", NOW, attempt_id=aid), StatusEvent("sent", NOW, attempt_id=aid + 1000)],
+            now=NOW,
+        )
+    assert store.attempts.events(aid) == []
+
+
+def test_an_attempts_events_go_with_it_when_its_contact_or_alert_is_deleted(store: Store) -> None:
+    """status_events has no foreign key (migration 0011): a trigger deletes an attempt's
+    events with the attempt, also when a contact's or an alert's deletion cascades."""
+    from sqlalchemy import delete, func, select
+
+    from tocsin.store.schema import alerts, status_events
+
+    alert_id, (c1, c2) = _setup(store, 2)
+    ids = store.attempts.insert_many(
+        [Attempt(alert_id, c, "sms", f"+3361100000{c % 10}", "") for c in (c1, c2)], now=NOW
+    )
+    store.attempts.insert_events(
+        [StatusEvent(s, NOW, attempt_id=a) for a in ids for s in ("sent", "received")], now=NOW
+    )
+
+    def events_of(aid: int) -> int:
+        with store.engine.connect() as conn:
+            query = select(func.count()).select_from(status_events).where(status_events.c.attempt_id == aid)
+            return int(conn.execute(query).scalar_one())
+
+    assert [events_of(a) for a in ids] == [2, 2]
+    store.contacts.delete(c1)
+    assert [events_of(a) for a in ids] == [0, 2]
+    with store.engine.begin() as conn:
+        conn.execute(delete(alerts).where(alerts.c.id == alert_id))
+    assert [events_of(a) for a in ids] == [0, 0]
