@@ -1,10 +1,12 @@
 """The status applier: the :class:`~tocsin.channel.StatusSink` every channel reports to.
 
-Events are queued (``report`` returns at once, from any thread) and applied in batches:
-one transaction resolves provider references, judges each event with the means' status
-machine, sets ``reached`` by the policy, writes the attempts that changed and records
-every event — applied, absorbed, duplicate or refused (with its anomaly). After the
-commit, observers get the batch through ``tocsin_attempts_changed``, in the database
+Events are queued (``report`` returns at once, from any thread) and applied in batches.
+Provider references are resolved to attempts first (a read); then one transaction locks
+the batch's attempts, judges each event with the means' status machine, sets ``reached``
+by the policy, writes the attempts that changed and records every event — applied,
+absorbed, duplicate or refused (with its anomaly). A full batch on PostgreSQL runs as
+several such transactions side by side, each of whole attempts (:data:`LANES`). After
+the commit, observers get the batch through ``tocsin_attempts_changed``, in the database
 thread (never on the event loop). Inbound messages
 (replies, DTMF digits) go to ``tocsin_inbound_message``; the first plugin that claims one
 wins.
