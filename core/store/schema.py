@@ -211,7 +211,14 @@ attempts = Table(
     Column("claimed_by", String(100), nullable=True),
     Column("claimed_until", UTCDateTime(), nullable=True),
     Index("ix_attempts_alert_contact", "alert_id", "contact_id"),
-    Index("ix_attempts_provider_ref", "channel", "provider_ref"),
+    # an attempt gets its reference when a channel accepts it: no entry before (0012)
+    Index(
+        "ix_attempts_provider_ref",
+        "channel",
+        "provider_ref",
+        sqlite_where=text("provider_ref IS NOT NULL"),
+        postgresql_where=text("provider_ref IS NOT NULL"),
+    ),
     # the outbox: only attempts still waiting ("" status), in the order they are claimed
     Index(
         "ix_attempts_outbox",

@@ -134,3 +134,27 @@ def test_an_attempts_events_go_with_it_when_its_contact_or_alert_is_deleted(stor
     with store.engine.begin() as conn:
         conn.execute(delete(alerts).where(alerts.c.id == alert_id))
     assert [events_of(a) for a in ids] == [0, 0]
+
+
+def test_lookups_by_provider_reference_can_use_the_partial_index(store: Store) -> None:
+    """The index holds only attempts with a reference (migration 0012): both databases
+    must still see that ``provider_ref = ?`` and ``= ANY``/``IN`` lookups can use it."""
+    from sqlalchemy import select
+
+    from tocsin.store.filters import among
+    from tocsin.store.schema import attempts
+
+    with store.engine.begin() as conn:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
+        for query in (
+            select(attempts.c.id).where(attempts.c.channel == "gw", attempts.c.provider_ref == "r1"),
+            select(attempts.c.id).where(
+                attempts.c.channel == "gw", among(attempts.c.provider_ref, ["r1", "r2"], dialect)
+            ),
+        ):
+            sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+            prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(prefix + sql))
+            assert "ix_attempts_provider_ref" in plan, plan
