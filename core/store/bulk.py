@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection
+from sqlalchemy import JSON, BigInteger, Boolean, Connection, DateTime, Integer, String
+from sqlalchemy.types import TypeDecorator
 
 from tocsin.store.filters import dense
+from tocsin.store.schema import metadata
 
 SQLITE_ROWS = 200
 """Rows per multi-row statement on SQLite (measured: 50 is slower, 1,000 no faster; the
@@ -51,7 +53,15 @@ class RowShape:
 
     @property
     def copy_sql(self) -> str:
-        return f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
+        return f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN (FORMAT BINARY)"
+
+    @property
+    def copy_types(self) -> tuple[str, ...]:
+        """The columns' types as binary COPY writes them (from the schema)."""
+        table = metadata.tables[self.table]
+        return tuple(
+            _binary_type(table.c[name.strip('"')].type, f"{self.table}.{name}") for name in self.columns
+        )
 
 
 @frozen
@@ -82,6 +92,16 @@ class RowUpdate:
             f" FROM (SELECT {named} FROM (VALUES {_values(len(names), rows)})) AS new"
             " WHERE old.id = new.id"
         )
+
+    @property
+    def copy_sql(self) -> str:
+        names = ", ".join(["id"] + [name for name, _ in self.columns])
+        return f"COPY {self.staging} ({names}) FROM STDIN (FORMAT BINARY)"
+
+    @property
+    def copy_types(self) -> tuple[str, ...]:
+        """The staging table's column types as binary COPY writes them."""
+        return ("int4", *(_STAGING_TYPES[kind.split("(")[0]] for _, kind in self.columns))
 
     @property
     def create_staging_sql(self) -> str:
@@ -188,7 +208,7 @@ class Bulk:
             _sqlite_chunks(conn, shape.insert_sql, rows)
             return
         with _driver(conn).cursor() as cursor:
-            _copy(cursor, shape.copy_sql, rows)
+            _copy(cursor, shape.copy_sql, shape.copy_types, rows)
 
     def update(self, conn: Connection, change: RowUpdate, rows: Sequence[tuple[Any, ...]]) -> None:
         """Update rows by id: each tuple is ``(id, *values in change.columns order)``, each
@@ -198,10 +218,9 @@ class Bulk:
         if self.sqlite:
             _sqlite_chunks(conn, change.values_sql, rows)
             return
-        names = ", ".join(["id"] + [name for name, _ in change.columns])
         with _driver(conn).cursor() as cursor:
             cursor.execute(change.create_staging_sql)
-            _copy(cursor, f"COPY {change.staging} ({names}) FROM STDIN", rows)
+            _copy(cursor, change.copy_sql, change.copy_types, rows)
             # the ids' bounds keep the planner from reading the whole table to join it
             # with the staged rows (see filters.among)
             ids = [row[0] for row in rows]
@@ -228,59 +247,44 @@ def _sqlite_chunks(conn: Connection, statement: Any, rows: Sequence[tuple[Any, .
         cursor.close()
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _binary_type(kind: Any, column: str) -> str:
+    """The type binary COPY writes for a schema column. JSON goes as text: the rows
+    carry it serialized already, and its binary form is its text."""
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, BigInteger):
+        return "int8"
+    if isinstance(kind, Integer):
+        return "int4"
+    if isinstance(kind, DateTime) and kind.timezone:
+        return "timestamptz"
+    if isinstance(kind, String | JSON):  # Text is a String
+        return "text"
+    raise TypeError(f"{column}: no binary COPY type for {kind!r}")
 
 
-def copy_text(rows: Sequence[tuple[Any, ...]], lines: int = 5000) -> Iterator[bytes]:
-    """``rows`` in COPY's text format, ``lines`` rows a chunk.
-
-    psycopg's ``write_row`` looks up a dumper for every value; the engine's rows hold few
-    types, so formatting them here costs a third of that. A column often repeats one
-    time (a batch's "now") and rarely two rows share any other: each column remembers
-    its last time by identity (hashing an aware datetime would cost more than it saves).
-    """
-    last_time: list[Any] = []
-    last_text: list[str] = []
-    out: list[str] = []
-    for row in rows:
-        if len(last_time) < len(row):
-            last_time.extend([None] * (len(row) - len(last_time)))
-            last_text.extend([""] * (len(row) - len(last_text)))
-        fields: list[str] = []
-        for i, value in enumerate(row):
-            kind = type(value)
-            if kind is str:
-                if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-                    value = value.translate(_ESCAPES)
-                fields.append(value)
-            elif value is None:
-                fields.append("\\N")
-            elif kind is int:
-                fields.append(str(value))
-            elif kind is bool:
-                fields.append("t" if value else "f")
-            elif kind is dt.datetime:
-                if value is not last_time[i]:
-                    if value.tzinfo is None:
-                        raise ValueError(f"naive datetime {value!r} given to the store; use aware UTC times")
-                    last_time[i], last_text[i] = value, value.isoformat()
-                fields.append(last_text[i])
-            elif kind is float:
-                fields.append(repr(value))
-            else:
-                raise TypeError(f"cannot COPY a value of type {kind.__name__}: {value!r}")
-        out.append("\t".join(fields))
-        if len(out) >= lines:
-            yield ("\n".join(out) + "\n").encode()
-            out = []
-    if out:
-        yield ("\n".join(out) + "\n").encode()
+_STAGING_TYPES = {
+    "integer": "int4", "bigint": "int8", "boolean": "bool", "timestamptz": "timestamptz",
+    "varchar": "text", "text": "text",
+}
 
 
-def _copy(cursor: Any, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+def _copy(cursor: Any, statement: str, types: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """``rows`` by binary COPY: psycopg formats each row in C with the dumpers of
+    ``types`` (100,000 events: 140 ms, against 400 ms for text formatted in Python and
+    parsed by the server). The values are the store's: integer columns take ids and
+    small counts, which fit the ``integer`` columns they come from (a binary int4 does
+    not check its range)."""
     with cursor.copy(statement) as copy:
-        for chunk in copy_text(rows):
-            copy.write(chunk)
+        copy.set_types(list(types))
+        write = copy.write_row
+        for i, row in enumerate(rows):
+            try:
+                write(row)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise TypeError(f"cannot COPY row {i} {row!r} ({', '.join(types)}): {exc}") from exc
 
 
 def _driver(conn: Connection) -> Any:
@@ -318,5 +322,4 @@ __all__ = [
     "Bulk",
     "RowShape",
     "RowUpdate",
-    "copy_text",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tocsin.model import Alert, Contact, ContactMeans, Message
 from tocsin.store import Store
-from tocsin.store.bulk import ATTEMPT_ROWS, EVENT_ROWS, SQLITE_ROWS, Bulk, RowUpdate, copy_text
+from tocsin.store.bulk import ATTEMPT_ROWS, EVENT_ROWS, SQLITE_ROWS, Bulk, RowUpdate
 from tocsin.store.filters import among, dense
 from tocsin.store.schema import attempts, status_events
 
@@ -145,8 +145,29 @@ def test_dense_tells_ids_close_together_from_scattered_ones() -> None:
     assert not dense([42])
 
 
-def test_copy_text_refuses_what_it_cannot_write() -> None:
-    with pytest.raises(ValueError, match="naive datetime"):
-        list(copy_text([(dt.datetime(2026, 1, 1),)]))
-    with pytest.raises(TypeError, match="cannot COPY a value of type dict"):
-        list(copy_text([({"a": 1},)]))
+def test_a_row_the_database_cannot_take_is_refused_by_position_and_nothing_is_written(store: Store) -> None:
+    """A value of a type the column cannot take (a dict for the JSON text of an event)
+    stops the batch with an error naming the row; the transaction writes nothing."""
+    import sqlite3
+
+    alert_id, contacts = _alert_and_contacts(store, 1)
+    (aid,) = _attempts(store, alert_id, contacts, ["+33611000000"])
+    bulk = Bulk(store.dialect)
+    good = (aid, "sent", bulk.ts(NOW), bulk.ts(NOW), "", "test", "{}", "")
+    bad = (aid, "sent", bulk.ts(NOW), bulk.ts(NOW), "", "test", {"a": 1}, "")
+    expected: tuple[type[Exception], ...] = (TypeError, sqlite3.ProgrammingError)
+    with pytest.raises(expected) as caught, store.engine.begin() as conn:
+        bulk.insert(conn, EVENT_ROWS, [good, bad])
+    if store.dialect == "postgresql":
+        assert "cannot COPY row 1" in str(caught.value)
+    assert store.attempts.events(aid) == []
+
+
+def test_every_column_of_the_bulk_shapes_has_a_binary_copy_type() -> None:
+    from tocsin.store.bulk import ATTEMPT_ROWS, AUDIENCE_ROWS, CLAIMED_ATTEMPT_ROWS
+
+    assert EVENT_ROWS.copy_types == ("int4", "text", "timestamptz", "timestamptz", "text", "text", "text", "text")
+    assert CLAIMED_ATTEMPT_ROWS.copy_types[0] == "int4" and CLAIMED_ATTEMPT_ROWS.copy_types[-1] == "int4"
+    assert len(ATTEMPT_ROWS.copy_types) == len(ATTEMPT_ROWS.columns)
+    assert AUDIENCE_ROWS.copy_types == ("int4", "int4", "text")
+    assert WRITE.copy_types == ("int4", "text", "text", "timestamptz", "timestamptz")
