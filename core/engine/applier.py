@@ -123,11 +123,10 @@ class StatusApplier:
         on_applied: Callable[[Applied], Awaitable[None] | None] | None = None,
         flush_max: int = 5000,
         flush_interval: float = 0.05,
-        lanes: int | None = None,
     ) -> None:
         self.runtime = runtime
         # SQLite has one writer: one transaction at a time is all it can take
-        self.lanes = 1 if runtime.store.dialect == "sqlite" else max(1, lanes or LANES)
+        self.lanes = 1 if runtime.store.dialect == "sqlite" else LANES
         self._threads = DbThreads(self.lanes, "tocsin-applier") if run_db is None else None
         self._run_db = run_db or self._threads.run  # type: ignore[union-attr]
         self.on_applied = on_applied

@@ -117,7 +117,6 @@ class RowUpdate:
         )
 
 
-
 class Bulk:
     """Statement and value formatting for one dialect (``sqlite`` or ``postgresql``)."""
 
