@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -122,3 +125,50 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s.upgrade()
     yield s
     s.close()
+
+
+class Gate:
+    """Wraps a synchronous function; once armed, the next call runs the function, then
+    holds its result until released. A test makes a loop's read finish only after
+    something else happened meanwhile (the lost-wakeup race of a poll loop)."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.held = threading.Event()
+        self.released = threading.Event()
+        self._armed = False
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.fn(*args, **kwargs)
+        with self._lock:
+            hold, self._armed = self._armed, False
+        if hold:
+            self.held.set()
+            self.released.wait(30)
+        return result
+
+    def arm(self) -> None:
+        with self._lock:
+            self._armed = True
+
+    async def holding(self) -> None:
+        """Until a call is held (it has read, and not yet returned)."""
+        assert await asyncio.to_thread(self.held.wait, 30), "the gated call never came"
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@pytest.fixture
+def gate() -> Iterator[Callable[[Callable[..., Any]], Gate]]:
+    """``gate(fn)``: a :class:`Gate` around ``fn``, released at the end of the test."""
+    made: list[Gate] = []
+
+    def factory(fn: Callable[..., Any]) -> Gate:
+        made.append(Gate(fn))
+        return made[-1]
+
+    yield factory
+    for g in made:
+        g.release()

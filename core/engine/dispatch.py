@@ -184,6 +184,9 @@ class ChannelPool:
         """The background feeder: claim whenever there is room and work."""
         poll = self.settings.poll
         while True:
+            # cleared before the claim: a wake or a free slot while it runs is kept
+            self.wakeup.clear()
+            self.space.clear()
             try:
                 got = await self.claim()
             except Exception:
@@ -192,8 +195,6 @@ class ChannelPool:
                 await asyncio.sleep(poll)
             if got:
                 continue
-            self.wakeup.clear()
-            self.space.clear()
             if self.queue.qsize() >= self.capacity // 2 and self.queue.qsize() > 0:
                 waiter = self.space.wait()
                 timeout = poll

@@ -261,6 +261,9 @@ class Engine:
         fans out to 100,000 contacts starts at once instead of after the whole fan-out."""
         assert self._timer_wake is not None
         while True:
+            # cleared before the claim, not after: a wake while the claim runs (a send
+            # committed just after the claim read the timers) must not wait for the poll
+            self._timer_wake.clear()
             try:
                 claimed = await self._claim_timers()
             except Exception:
@@ -272,7 +275,6 @@ class Engine:
                 task.add_done_callback(self._timer_tasks.discard)
             if claimed:
                 continue
-            self._timer_wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._timer_wake.wait(), self.settings.poll)
 

@@ -295,10 +295,10 @@ class Webhooks:
         self.wake = asyncio.Event()  # bound to this loop
         async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             while True:
+                self.wake.clear()  # before the read: a wake while it runs is kept
                 tried = await self.deliver_due(client, max_tries=max_tries)
                 if tried:
                     continue
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=poll)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -128,6 +130,30 @@ async def test_a_failing_receiver_is_retried_with_backoff_then_given_up(
     assert await deliver(hooks) == 0
 
 
+async def test_a_delivery_enqueued_while_the_worker_reads_is_sent_without_waiting_for_the_poll(
+    runtime: Runtime, clock: FakeClock, receiver: Receiver, gate: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks = Webhooks(runtime.store.engine, clock)
+    hooks.subscribe(receiver.url, ["alert.sent"])
+    claim = gate(hooks._claim)
+    monkeypatch.setattr(hooks, "_claim", claim)
+    claim.arm()
+    worker = asyncio.create_task(hooks.run(max_tries=3, timeout=5, poll=60))
+    try:
+        await claim.holding()  # the worker's first read: nothing due
+        hooks.enqueue("alert.sent", [{"alert": {"id": 5}}])  # wakes the worker meanwhile
+        claim.release()
+        for _ in range(2000):  # 20 s, against a poll of 60 s
+            if receiver.received:
+                break
+            await asyncio.sleep(0.01)
+        assert [json.loads(b)["data"]["alert"]["id"] for _, b in receiver.received] == [5]
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
 def test_subscriptions_are_managed_by_administrators_through_the_api(
     client: TestClient[Litestar], api: Callable[[Role], dict[str, str]], receiver: Receiver
 ) -> None:
@@ -148,7 +174,10 @@ def test_subscriptions_are_managed_by_administrators_through_the_api(
     assert headers["tocsin-event"] == "ping"
     assert verify(secret, body, headers["tocsin-signature"],
                   now=int(client.app.state["tocsin"].now().timestamp()))
+    # the worker records the outcome once the receiver has answered: a moment after it got the body
     log = client.get(f"/api/webhooks/{hook_id}/deliveries", headers=h).json()
+    while log[0]["state"] == "pending" and dt.datetime.now() < deadline:
+        log = client.get(f"/api/webhooks/{hook_id}/deliveries", headers=h).json()
     assert log[0]["state"] == "delivered"
     paused = client.patch(f"/api/webhooks/{hook_id}", json={"active": False}, headers=h).json()
     assert paused["active"] is False
