@@ -1,20 +1,26 @@
 """Closing an alert's waiting attempts (cancel, target met): written at once, durably.
 
-Only attempts still in the outbox and not held by a live lease are closed: attempts a
-dispatcher holds are in flight and finish on their own.
+Only attempts still in the outbox and not held by a live lease are closed, and those
+this process holds queued but has not handed over (``held``, taken out of its queues):
+attempts a dispatcher holds elsewhere, or hands over now, are in flight and finish on
+their own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from tocsin.model import AttemptChange
 from tocsin.rules import failure_state
 from tocsin.status import PENDING, StatusMachine
+from tocsin.store.filters import among
 from tocsin.store.schema import attempts, status_events
+
+CHUNK = 10_000
+"""Held ids per ``IN`` list (SQLite takes at most 32,766 parameters in a statement)."""
 
 
 def close_pending(
@@ -23,13 +29,18 @@ def close_pending(
     reason: str,
     now: dt.datetime,
     machines: Mapping[str, StatusMachine],
+    held: Sequence[int] = (),
 ) -> list[AttemptChange]:
-    """Move the alert's free outbox attempts to their failure state with ``reason``."""
+    """Move the alert's free outbox attempts, and the ``held`` ones, to their failure
+    state with ``reason``."""
+    dialect = conn.dialect.name
+    free = or_(attempts.c.claimed_until.is_(None), attempts.c.claimed_until < now)
+    wanted = [free] + [among(attempts.c.id, held[i : i + CHUNK], dialect) for i in range(0, len(held), CHUNK)]
     rows = conn.execute(
         select(attempts.c.id, attempts.c.contact_id, attempts.c.means).where(
             attempts.c.alert_id == alert_id,
             attempts.c.status == PENDING,
-            or_(attempts.c.claimed_until.is_(None), attempts.c.claimed_until < now),
+            or_(*wanted),
         )
         .order_by(attempts.c.id)  # rows locked in id order, as the status applier does
     ).all()

@@ -50,6 +50,14 @@ class Dispatcher(Protocol):
     def take(self, prepared: Sequence[Prepared]) -> None:
         """Queue attempts written already claimed for this process."""
 
+    def withdraw(self, alert_id: int) -> list[Prepared]:
+        """Take the alert's attempts that this process has claimed and not yet handed
+        over out of its queues (the alert is being cancelled: the caller closes them in
+        the store). A dispatcher whose queues are elsewhere returns an empty list."""
+
+    def put_back(self, withdrawn: Sequence[Prepared]) -> None:
+        """Queue again what :meth:`withdraw` took (the cancel did not happen)."""
+
     async def drain(self) -> int:
         """Hand over everything due now (as far as rates allow) and wait for the sends;
         returns how many attempts were handed over. Deterministic under a fake clock."""
@@ -118,6 +126,24 @@ class ChannelPool:
         """Queue attempts written already claimed for this pool (the hand-off)."""
         self._enqueue(batch)
         self._taken += len(batch)
+
+    def withdraw(self, alert_id: int) -> list[Prepared]:
+        """Take the alert's attempts out of the queue, keeping the others in order."""
+        kept: list[Prepared] = []
+        taken: list[Prepared] = []
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            self.queue.task_done()
+            (taken if item.attempt.alert_id == alert_id else kept).append(item)
+        for item in kept:
+            self.queue.put_nowait(item)
+        if taken:
+            self.space.set()
+        return taken
+
+    def put_back(self, items: Sequence[Prepared]) -> None:
+        for item in items:  # their share of the rate was taken when they were first queued
+            self.queue.put_nowait(item)
 
     def _enqueue(self, batch: Sequence[Prepared]) -> None:
         """Queue claimed attempts; they count against the rate."""
@@ -255,11 +281,15 @@ class LocalDispatcher:
         return {name: pool.free_slots() for name, pool in self.pools.items()}
 
     def take(self, prepared: Sequence[Prepared]) -> None:
-        by_pool: dict[str, list[Prepared]] = {}
-        for item in prepared:
-            by_pool.setdefault(item.attempt.channel, []).append(item)
-        for name, batch in by_pool.items():
+        for name, batch in _by_pool(prepared).items():
             self.pools[name].take(batch)
+
+    def withdraw(self, alert_id: int) -> list[Prepared]:
+        return [item for pool in self.pools.values() for item in pool.withdraw(alert_id)]
+
+    def put_back(self, withdrawn: Sequence[Prepared]) -> None:
+        for name, batch in _by_pool(withdrawn).items():
+            self.pools[name].put_back(batch)
 
     def wake(self, channels: Iterable[str] = ()) -> None:
         names = list(channels) or list(self.pools)
@@ -282,6 +312,13 @@ class LocalDispatcher:
             if leftover:
                 store = pool.store
                 await pool.run_db(lambda ids=leftover, st=store: st.outbox.release(ids))  # type: ignore[misc]
+
+
+def _by_pool(prepared: Sequence[Prepared]) -> dict[str, list[Prepared]]:
+    by_pool: dict[str, list[Prepared]] = {}
+    for item in prepared:
+        by_pool.setdefault(item.attempt.channel, []).append(item)
+    return by_pool
 
 
 __all__ = ["ChannelPool", "Dispatcher", "LocalDispatcher"]

@@ -521,6 +521,10 @@ class Engine:
         """Cancel an alert: its waiting attempts fail with reason "cancelled", its timers
         close, attempts in flight finish."""
         now = self.clock.now()
+        # queued here and not yet handed over: closed with the outbox, in one transaction,
+        # rather than one status event each as the workers would reach them
+        withdrawn = self.dispatcher.withdraw(alert_id)
+        held = [int(item.attempt.id or 0) for item in withdrawn]
 
         def write() -> tuple[Alert, list[AttemptChange]]:
             with self.store.engine.begin() as conn:
@@ -531,10 +535,14 @@ class Engine:
                 self.store.alerts.set_state(
                     alert_id, AlertState.CANCELLED, now=now, conn=conn, finished_at=now
                 )
-                changes = close_pending(conn, alert_id, "cancelled", now, self.machines)
+                changes = close_pending(conn, alert_id, "cancelled", now, self.machines, held)
                 return self.store.alerts.get(alert_id, conn), changes
 
-        alert, changes = await self.db(write, URGENT)  # never behind a long fan-out
+        try:
+            alert, changes = await self.db(write, URGENT)  # never behind a long fan-out
+        except BaseException:
+            self.dispatcher.put_back(withdrawn)
+            raise
         self.cancelled.add(alert_id)
         await self.applier.observe(changes)
         self._hook("tocsin_alert_finished", alert=alert)

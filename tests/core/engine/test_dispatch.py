@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from typing import Any
@@ -214,3 +215,74 @@ async def test_the_changes_a_cancel_makes_reach_observers_off_the_event_loop(
     await app.cancel(alert.id)  # closes them: changes for the observers
     assert {a.status for a in app.store.attempts.for_alert(alert.id)} == {"failed"}
     assert len(observer.threads) == 1 and observer.threads[0] != threading.get_ident()
+
+
+def _held_channel(app: Any) -> tuple[list[int], asyncio.Event]:
+    """The console channel's sends wait for the returned event: the first attempt stays in
+    flight and the others stay queued in this process."""
+    channel = app.engine.channels["text"]
+    original = channel.send
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def held(outbound: Any) -> Any:
+        started.append(outbound.attempt.id)
+        await release.wait()
+        return await original(outbound)
+
+    channel.send = held
+    return started, release
+
+
+async def _one_in_flight_four_queued(app: Any, helpers: Any) -> tuple[Any, list[int], asyncio.Event]:
+    helpers.add_group(app, "town", [helpers.person(i) for i in range(1, 6)])
+    started, release = _held_channel(app)
+    alert = await app.send(ALERT, groups=["town"])
+    await app.engine._run_due_timers()  # the fan-out hands all five to the pool
+    while not started:
+        await asyncio.sleep(0)
+    assert app.engine.pools["text"].queue.qsize() == 4
+    return alert, started, release
+
+
+async def test_cancel_closes_the_attempts_queued_in_this_process_at_once_and_the_one_in_flight_finishes(
+    make_app: Any, helpers: Any, recorder: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("tocsin.engine.closing.CHUNK", 3)  # the four queued ids in two lists
+    app = await make_app(channels={"text": {**_sms()["text"], "concurrency": 1}})
+    alert, started, release = await _one_in_flight_four_queued(app, helpers)
+    await app.cancel(alert.id)
+    assert app.engine.pools["text"].queue.qsize() == 0
+    by_id = {a.id: a for a in app.store.attempts.for_alert(alert.id)}
+    queued = set(by_id) - set(started)
+    assert len(queued) == 4
+    assert {(by_id[i].status, by_id[i].error) for i in queued} == {("failed", "cancelled")}
+    assert by_id[started[0]].status == ""  # in flight
+    assert {c.attempt_id for c in recorder.changes if c.new_status == "failed"} == queued
+    release.set()
+    await app.run_due()
+    assert started == started[:1]  # nothing else reached the channel
+    assert app.store.attempts.get(started[0]).status == "received"
+    # closed once, by the cancel: no second event from a worker reaching them later
+    assert all([e.status for e in app.store.attempts.events(i)] == ["failed"] for i in queued)
+
+
+async def test_a_cancel_that_fails_puts_the_queued_attempts_back_in_order(
+    make_app: Any, helpers: Any, monkeypatch: Any
+) -> None:
+    app = await make_app(channels={"text": {**_sms()["text"], "concurrency": 1}})
+    alert, started, release = await _one_in_flight_four_queued(app, helpers)
+    queued = [item.attempt.id for item in list(app.engine.pools["text"].queue._queue)]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("tocsin.engine.engine.close_pending", broken)
+    with pytest.raises(RuntimeError, match="database gone"):
+        await app.cancel(alert.id)
+    assert (await app.status(alert.id)).alert.state is AlertState.SENDING
+    assert [item.attempt.id for item in list(app.engine.pools["text"].queue._queue)] == queued
+    release.set()
+    await app.run_due()
+    assert started == [started[0], *queued]
+    assert {a.status for a in app.store.attempts.for_alert(alert.id)} == {"received"}
