@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Computed,
     DateTime,
     Dialect,
     ForeignKey,
@@ -26,8 +27,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    func,
-    literal_column,
     text,
     true,
 )
@@ -199,6 +198,12 @@ attempts = Table(
     Column("status", String(32), nullable=False, server_default=""),
     Column("reached", Boolean, nullable=True),
     Column("error", Text, nullable=False, server_default=""),
+    # the failure reason as the reports group by it: the error's first 200 characters (a
+    # whole provider message could exceed the size of an index entry). Kept by the
+    # database (stored; virtual on SQLite, whose migration could only add it so) so that
+    # the overview's index holds a column, which PostgreSQL can answer from the index
+    # alone, not an expression, for which it reads every row (migration 0013)
+    Column("reason", String(200), Computed("substr(error, 1, 200)", persisted=True)),
     Column("provider_ref", String(200), nullable=True),
     Column("tries", Integer, nullable=False, server_default=text("0")),
     Column("anomalies", Integer, nullable=False, server_default=text("0")),
@@ -434,14 +439,11 @@ verifications = Table(
 )
 
 # The overview reads one alert's attempts through these alone (no table lookups): the
-# first for contacts per means, the second for attempts by status and failures by reason
-# (the reason's first 200 characters: a whole provider message could exceed the size of
-# an index entry).
+# first for contacts per means, the second for attempts by status and failures by reason.
 Index("ix_attempts_alert_means_contact", attempts.c.alert_id, attempts.c.means,
       attempts.c.contact_id, attempts.c.reached)
-FAILURE_REASON = func.substr(attempts.c.error, literal_column("1"), literal_column("200"))
 Index("ix_attempts_alert_status_reason", attempts.c.alert_id, attempts.c.means,
-      attempts.c.status, attempts.c.reached, FAILURE_REASON)
+      attempts.c.status, attempts.c.reached, attempts.c.reason)
 # Contacted / in progress read only the reached and the open attempts; the median time to
 # reach seeks its middle; the communications log filtered by alert or contact stays in
 # time order; contacts without any attempt are found by their missing means.

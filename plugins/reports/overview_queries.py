@@ -1,7 +1,8 @@
 """The overview's SQL: few passes, each over a covering index (migrations 0004, 0005).
 
-- attempts by means, status and reached, and failures by reason (its first 200
-  characters): one pass over ``(alert_id, means, status, reached, substr(error, 1, 200))``;
+- attempts by means, status and reached, and failures by reason (``reason``: the
+  error's first 200 characters): one pass over ``(alert_id, means, status, reached,
+  reason)``;
 - contacted and in-progress contacts: ranges of ``(alert_id, reached, contact_id, means)``
   (only the reached and the open attempts are read), the audience from
   ``alert_contacts``; *not contacted* is the rest of the audience;
@@ -32,7 +33,7 @@ from tocsin.plugins.reports.sql import epoch_seconds, is_reached
 from tocsin.rules import OutcomeCounts
 from tocsin.status import PENDING
 from tocsin.store.outcomes import Outcomes
-from tocsin.store.schema import FAILURE_REASON, alert_contacts, alerts, attempts
+from tocsin.store.schema import alert_contacts, alerts, attempts
 
 Labels = dict[str, dict[str, str]]
 
@@ -143,9 +144,9 @@ def means_reports(conn: Connection, ids: Sequence[int], labels: Labels) -> tuple
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     failures: dict[str, list[Failure]] = defaultdict(list)
     for means, status, reached, reason, count in conn.execute(
-        select(attempts.c.means, attempts.c.status, attempts.c.reached, FAILURE_REASON, func.count())
+        select(attempts.c.means, attempts.c.status, attempts.c.reached, attempts.c.reason, func.count())
         .where(attempts.c.alert_id.in_(ids))
-        .group_by(attempts.c.means, attempts.c.status, attempts.c.reached, FAILURE_REASON)
+        .group_by(attempts.c.means, attempts.c.status, attempts.c.reached, attempts.c.reason)
     ):
         count = int(count)
         statuses[means][status] += count

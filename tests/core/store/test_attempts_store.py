@@ -158,3 +158,49 @@ def test_lookups_by_provider_reference_can_use_the_partial_index(store: Store) -
             prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(prefix + sql))
             assert "ix_attempts_provider_ref" in plan, plan
+
+
+def test_the_failure_reason_is_the_errors_first_200_characters_kept_by_the_database(store: Store) -> None:
+    alert_id, (cid,) = _setup(store, 1)
+    (aid,) = store.attempts.insert_many([Attempt(alert_id, cid, "sms", "+33611000000", "")], now=NOW)
+    long_error = "operator refused: " + "x" * 300
+    store.attempts.update_statuses(
+        [StatusUpdate(aid, "failed", NOW, reached=False, completed_at=NOW, error=long_error)]
+    )
+    from sqlalchemy import select
+
+    from tocsin.store.schema import attempts
+
+    with store.engine.connect() as conn:
+        error, reason = conn.execute(select(attempts.c.error, attempts.c.reason)).one()
+    assert error == long_error and reason == long_error[:200]
+
+
+def test_attempts_by_status_and_failure_reason_are_counted_from_the_overviews_index_alone(
+    store: Store
+) -> None:
+    """Migration 0013: the index holds ``reason``, a column, so PostgreSQL answers the
+    overview's largest query without reading the table, which it cannot do with an
+    expression index. SQLite reads it in the index's order (no sort for the grouping)."""
+    from sqlalchemy import func, select
+
+    from tocsin.store.schema import attempts
+
+    c = attempts.c
+    query = (
+        select(c.means, c.status, c.reached, c.reason, func.count())
+        .where(c.alert_id.in_([1]))
+        .group_by(c.means, c.status, c.reached, c.reason)
+    )
+    with store.engine.begin() as conn:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":  # a tiny table: force the choice among index scans
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(prefix + sql))
+    if dialect == "sqlite":
+        assert "USING INDEX ix_attempts_alert_status_reason" in plan and "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Index Only Scan using ix_attempts_alert_status_reason" in plan, plan
