@@ -36,7 +36,7 @@ from tocsin.model import AttemptChange, InboundMessage, StatusEvent
 from tocsin.runtime import Runtime
 from tocsin.status import PENDING, StatusMachine, Verdict
 from tocsin.store.bulk import EVENT_ROWS, Bulk, RowUpdate
-from tocsin.store.filters import among
+from tocsin.store.filters import among, chunks
 from tocsin.store.outbox import Reschedule
 from tocsin.store.schema import attempts
 
@@ -106,10 +106,6 @@ _WRITE = RowUpdate(
 """What a batch writes to each attempt it changed (``None`` keeps the stored value)."""
 
 _ANOMALIES = "UPDATE attempts SET anomalies = anomalies + ? WHERE id = ?"
-
-
-def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class StatusApplier:
@@ -342,7 +338,7 @@ class StatusApplier:
                 refs.setdefault(e.channel, set()).add(e.provider_ref)
         found: dict[tuple[str, str], int] = {}
         for channel, values in refs.items():
-            for chunk in _chunks(sorted(values), 500):
+            for chunk in chunks(sorted(values), 500):
                 for row in conn.execute(
                     select(attempts.c.id, attempts.c.provider_ref).where(
                         attempts.c.channel == channel,

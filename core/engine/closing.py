@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from tocsin.model import AttemptChange
 from tocsin.rules import failure_state
 from tocsin.status import PENDING, StatusMachine
-from tocsin.store.filters import among
+from tocsin.store.filters import among, chunks
 from tocsin.store.schema import attempts, status_events
 
 CHUNK = 10_000
@@ -35,7 +35,7 @@ def close_pending(
     state with ``reason``."""
     dialect = conn.dialect.name
     free = or_(attempts.c.claimed_until.is_(None), attempts.c.claimed_until < now)
-    wanted = [free] + [among(attempts.c.id, held[i : i + CHUNK], dialect) for i in range(0, len(held), CHUNK)]
+    wanted = [free, *(among(attempts.c.id, part, dialect) for part in chunks(held, CHUNK))]
     rows = conn.execute(
         select(attempts.c.id, attempts.c.contact_id, attempts.c.means).where(
             attempts.c.alert_id == alert_id,

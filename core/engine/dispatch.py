@@ -56,7 +56,8 @@ class Dispatcher(Protocol):
         the store). A dispatcher whose queues are elsewhere returns an empty list."""
 
     def put_back(self, withdrawn: Sequence[Prepared]) -> None:
-        """Queue again what :meth:`withdraw` took (the cancel did not happen)."""
+        """Queue again, after what is queued now, what :meth:`withdraw` took (the
+        cancel failed and wrote nothing)."""
 
     async def drain(self) -> int:
         """Hand over everything due now (as far as rates allow) and wait for the sends;

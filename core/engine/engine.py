@@ -540,9 +540,12 @@ class Engine:
 
         try:
             alert, changes = await self.db(write, URGENT)  # never behind a long fan-out
-        except BaseException:
+        except Exception:  # rolled back: they are still this process's to hand over
             self.dispatcher.put_back(withdrawn)
             raise
+        # (if this task is itself cancelled, whether the write committed is unknown: the
+        # withdrawn attempts stay claimed until their lease ends, then are sent again or,
+        # the alert being cancelled, closed by the sweep)
         self.cancelled.add(alert_id)
         await self.applier.observe(changes)
         self._hook("tocsin_alert_finished", alert=alert)

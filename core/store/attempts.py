@@ -7,7 +7,7 @@ changes and events arrive in batches and are written in one transaction per batc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from attrs import frozen
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from tocsin.clock import UTC
 from tocsin.errors import NotFoundError
 from tocsin.model import Attempt, AttemptKind, StatusEvent
+from tocsin.store.filters import chunks
 from tocsin.store.schema import attempts, status_events
 
 CHUNK = 1000
@@ -93,11 +94,6 @@ def to_event(row: Any) -> StatusEvent:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 _UPDATE = (
     update(attempts)
     .where(attempts.c.id == bindparam("_id"))
@@ -148,7 +144,7 @@ class Attempts:
                 return self.insert_many(items, now=now, conn=own, returning=returning)
         now = now or dt.datetime.now(UTC)
         ids: list[int] = []
-        for chunk in _chunks(items):
+        for chunk in chunks(items, CHUNK):
             rows = [attempt_row(a, now) for a in chunk]
             if returning:
                 ids.extend(
@@ -166,7 +162,7 @@ class Attempts:
             with self.engine.begin() as own:
                 return self.update_statuses(updates, own)
         changed = 0
-        for chunk in _chunks(updates, 2000):
+        for chunk in chunks(updates, 2000):
             params = [
                 {
                     "_id": u.attempt_id,
@@ -193,14 +189,14 @@ class Attempts:
         if conn is None:
             with self.engine.begin() as own:
                 return self.insert_events(events, now=now, conn=own)
-        named = {e.attempt_id for e in events}
-        if None in named:
+        if any(e.attempt_id is None for e in events):
             raise ValueError("a status event to record names no attempt (attempt_id is None)")
+        named = {e.attempt_id for e in events if e.attempt_id is not None}
         found: set[int] = set()
-        for chunk in _chunks(sorted(named)):  # type: ignore[type-var]
-            found.update(conn.execute(select(attempts.c.id).where(attempts.c.id.in_(chunk))).scalars())
+        for part in chunks(sorted(named), CHUNK):
+            found.update(conn.execute(select(attempts.c.id).where(attempts.c.id.in_(part))).scalars())
         if missing := named - found:
-            shown = ", ".join(str(i) for i in sorted(missing)[:10])  # type: ignore[type-var]
+            shown = ", ".join(str(i) for i in sorted(missing)[:10])
             raise NotFoundError(f"status events name attempts that do not exist: {shown}")
         rows = [
             {
@@ -215,7 +211,7 @@ class Attempts:
             }
             for e in events
         ]
-        for chunk in _chunks(rows, 2000):
+        for chunk in chunks(rows, 2000):
             conn.execute(insert(status_events), list(chunk))
         if anomalous := [e.attempt_id for e in events if e.anomaly]:
             conn.execute(
@@ -237,7 +233,7 @@ class Attempts:
 
     def load(self, ids: Sequence[int], conn: Connection) -> dict[int, Attempt]:
         found: dict[int, Attempt] = {}
-        for chunk in _chunks(list(ids), 500):
+        for chunk in chunks(list(ids), 500):
             for row in conn.execute(select(attempts).where(attempts.c.id.in_(chunk))):
                 found[row.id] = to_attempt(row)
         return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_,
 from tocsin.clock import UTC
 from tocsin.errors import NotFoundError
 from tocsin.model import Contact, ContactMeans, PostalAddress
+from tocsin.store.filters import chunks
 from tocsin.store.schema import contact_means, contacts
 
 CHUNK = 500
@@ -97,11 +98,6 @@ def sending_contact(row: Any, means: Sequence[ContactMeans] = ()) -> Contact:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 class Contacts:
     """The contacts repository."""
 
@@ -124,7 +120,7 @@ class Contacts:
         now = now or dt.datetime.now(UTC)
         existing: dict[str, int] = {}
         ext_ids = [c.external_id for c in items if c.external_id]
-        for chunk in _chunks(ext_ids):
+        for chunk in chunks(ext_ids, CHUNK):
             for row in conn.execute(
                 select(contacts.c.id, contacts.c.external_id).where(contacts.c.external_id.in_(chunk))
             ):
@@ -140,24 +136,24 @@ class Contacts:
                 .where(contacts.c.id == bindparam("_id"))
                 .values({k: bindparam(k) for k in rows[0] if k != "_id"})
             )
-            for chunk in _chunks(rows):
-                conn.execute(stmt, list(chunk))
+            for row_part in chunks(rows, CHUNK):
+                conn.execute(stmt, list(row_part))
             ids = [existing[c.external_id] for c in to_update]  # type: ignore[index]
-            for chunk in _chunks(ids):
-                conn.execute(delete(contact_means).where(contact_means.c.contact_id.in_(chunk)))
+            for id_part in chunks(ids, CHUNK):
+                conn.execute(delete(contact_means).where(contact_means.c.contact_id.in_(id_part)))
             for c in to_update:
                 means_rows.extend(_means_rows(existing[c.external_id], c.means))  # type: ignore[index]
         create_index = [i for i, c in enumerate(items) if c.external_id not in existing]
-        for chunk in _chunks(create_index):
+        for index_part in chunks(create_index, CHUNK):
             new_ids = conn.execute(
                 insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True),
-                [{**contact_row(items[i], now), "created_at": now} for i in chunk],
+                [{**contact_row(items[i], now), "created_at": now} for i in index_part],
             ).scalars().all()
-            for contact_id, i in zip(new_ids, chunk, strict=True):
+            for contact_id, i in zip(new_ids, index_part, strict=True):
                 new_ids_by_index[i] = contact_id
                 means_rows.extend(_means_rows(contact_id, items[i].means))
-        for chunk in _chunks(means_rows, 2000):
-            conn.execute(insert(contact_means), list(chunk))
+        for means_part in chunks(means_rows, 2000):
+            conn.execute(insert(contact_means), list(means_part))
         all_ids = tuple(
             new_ids_by_index[i] if i in new_ids_by_index else existing[c.external_id]  # type: ignore[index]
             for i, c in enumerate(items)
@@ -210,7 +206,7 @@ class Contacts:
             with self.engine.connect() as own:
                 return self.load(ids, own)
         result: dict[int, Contact] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids), CHUNK):
             means: dict[int, list[ContactMeans]] = defaultdict(list)
             for m in conn.execute(select(contact_means).where(contact_means.c.contact_id.in_(chunk))):
                 means[m.contact_id].append(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, true
+
+T = TypeVar("T")
 
 # A list of ids counts as close together when its bounds span at most this many times
 # as many ids as it holds.
@@ -35,4 +37,11 @@ def among(column: ColumnElement[Any], values: Sequence[Any], dialect: str) -> Co
     return column.in_(list(values))
 
 
-__all__ = ["among", "dense"]
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size``: lists too long for one statement (SQLite
+    takes at most 32,766 parameters) or for one round trip."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+__all__ = ["among", "chunks", "dense"]

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine, delete, exists, select
 
 from tocsin.store.bulk import Bulk, RowShape
+from tocsin.store.filters import chunks
 from tocsin.store.schema import webhook_claims
 
 CHUNK = 500
@@ -49,8 +50,7 @@ class WebhookClaims:
         # than the insert itself on this path, taken by every webhook
         stamp, won = self._bulk.ts(now), set[tuple[str, str]]()
         with self.engine.begin() as conn:
-            for start in range(0, len(unique), CHUNK):
-                chunk = unique[start:start + CHUNK]
+            for chunk in chunks(unique, CHUNK):
                 params = tuple(v for scope, key in chunk for v in (scope, key, stamp))
                 won.update((r[0], r[1]) for r in self._bulk.select(conn, _claim_sql(len(chunk)), params))
         result = []

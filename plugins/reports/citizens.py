@@ -23,6 +23,7 @@ from tocsin.plugins.reports.overview import status_labels
 from tocsin.plugins.reports.sql import QueryRows, local
 from tocsin.report import Column, Report, Table, bind_params
 from tocsin.runtime import Runtime
+from tocsin.store.filters import chunks
 from tocsin.store.schema import alert_contacts, alerts, attempts, contacts
 
 MAX_PAGE = 1000
@@ -188,7 +189,7 @@ def citizens(runtime: Runtime, p: CitizensParams) -> CitizensPage:
         if p.limit is not None:
             page = conn.execute(_ordered(base).limit(p.limit).offset(p.offset)).all()
             found: dict[int, list[CitizenAttempt]] = {r.id: [] for r in page}
-            for chunk in _chunks([r.id for r in page]):
+            for chunk in chunks([r.id for r in page], 500):
                 for a in conn.execute(
                     select(attempts)
                     .where(attempts.c.alert_id == p.alert_id, attempts.c.contact_id.in_(chunk),
@@ -237,10 +238,6 @@ def _table(runtime: Runtime, p: CitizensParams, title: str) -> Table:
 
     return Table(f"Citizens: {title}", TABLE_COLUMNS, QueryRows(runtime.store.engine, joined, convert),
                  filename=f"citizens-{p.alert_id}")
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 REPORT = Report(
